@@ -1,0 +1,65 @@
+package cleaner
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// Document is one cleaned article.
+type Document struct {
+	URL          string    // the address the page was fetched from (or given)
+	CanonicalURL string    // <link rel=canonical> resolved against URL, else URL
+	Title        string    // without the " | Site" suffix
+	Byline       string    // author(s), empty when unknown
+	Published    time.Time // zero when unknown
+	SiteName     string
+	Lang         string // ISO 639-1, empty when unknown
+	Paragraphs   []string
+	FetchedAt    time.Time // set by the caller; the cleaner leaves it as given
+}
+
+// Text is the body: the paragraphs joined by "\n".
+func (d Document) Text() string { return strings.Join(d.Paragraphs, "\n") }
+
+// Removal is one paragraph (or block) the cleaner dropped.
+type Removal struct {
+	Rule string // the rule's name; the rule label of winnow_boilerplate_removed_total
+	Text string // the text removed, whitespace collapsed
+}
+
+// Report says what the cleaner did to a page.
+type Report struct {
+	Removed []Removal
+	// Kept lists the paragraphs kept, in order (same as Document.Paragraphs);
+	// with Removed it lets `winnow clean --explain` show every decision.
+	Kept []string
+	// Extractor names the pass that produced the text ("readability" or the fallback).
+	Extractor string
+}
+
+// Counts returns the number of removals per rule.
+func (r Report) Counts() map[string]int {
+	c := make(map[string]int)
+	for _, rm := range r.Removed {
+		c[rm.Rule]++
+	}
+	return c
+}
+
+// Input is one page to clean.
+type Input struct {
+	Body        []byte
+	URL         string // the page's address; may be empty when unknown
+	ContentType string // HTTP Content-Type header value, if known
+}
+
+// Errors callers branch on.
+var (
+	// ErrNotArticle: the page has no article text (an index, an empty page).
+	ErrNotArticle = errors.New("no article found")
+	// ErrTooLarge: the input is over Options.MaxBytes or nests too deep.
+	ErrTooLarge = errors.New("page too large")
+	// ErrNotHTML: the input is not an HTML document (binary garbage, an image).
+	ErrNotHTML = errors.New("not an HTML page")
+)
