@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// winnowBin is the binary built once for the end-to-end tests of this package.
+var winnowBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "winnow-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	winnowBin = filepath.Join(dir, "winnow")
+	build := exec.Command("go", "build", "-race", "-o", winnowBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build winnow:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what one run of the binary printed and returned.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// runWinnow runs the built binary to completion with stdin and args.
+func runWinnow(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(winnowBin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("run winnow %v: %v", args, err)
+	}
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{name: "no command", args: nil, code: 2, want: "Usage: winnow COMMAND"},
+		{name: "help", args: []string{"--help"}, code: 0, want: "Commands:"},
+		{name: "unknown", args: []string{"frobnicate"}, code: 2, want: `unknown command "frobnicate"`},
+		{name: "bad flag", args: []string{"version", "--nope"}, code: 2, want: "flag provided but not defined: -nope"},
+		{name: "version help", args: []string{"version", "--help"}, code: 0, want: "Usage: winnow version"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runWinnow(t, "", tt.args...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", r.code, tt.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr %q does not contain %q", r.stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := runWinnow(t, "", "version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "winnow ") || !strings.Contains(r.stdout, "go1.") {
+		t.Fatalf("version: exit %d, stdout %q", r.code, r.stdout)
+	}
+}
