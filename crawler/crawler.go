@@ -54,7 +54,7 @@ type Crawler struct {
 }
 
 // New checks opts and returns a Crawler.
-func New(opts Options, m *metrics.Metrics, log *slog.Logger) (*Crawler, error) {
+func New(opts Options, store Store, m *metrics.Metrics, log *slog.Logger) (*Crawler, error) {
 	return &Crawler{opts: opts, log: log, m: m}, nil
 }
 
@@ -63,3 +63,22 @@ func New(opts Options, m *metrics.Metrics, log *slog.Logger) (*Crawler, error) {
 func (c *Crawler) Run(ctx context.Context, emit func(context.Context, Page) error) error {
 	return errors.New("crawl: not yet implemented")
 }
+
+// Store keeps a job's incremental state: per-URL validators and hashes, the
+// visited set and the persisted frontier. BoltStore is the embedded backend.
+type Store interface {
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// BoltStore is the embedded bbolt state backend.
+type BoltStore struct{}
+
+// OpenBolt opens (creating) the bbolt state file at path.
+func OpenBolt(path string) (*BoltStore, error) { return nil, errors.New("state: not yet implemented") }
+
+// Ping reports whether the store answers.
+func (s *BoltStore) Ping(ctx context.Context) error { return nil }
+
+// Close closes the store.
+func (s *BoltStore) Close() error { return nil }
