@@ -1,0 +1,249 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestLoadInvalid(t *testing.T) {
+	tests := []struct {
+		name string // testdata/invalid-<name>.yaml
+		want []string
+	}{
+		{"unknown-key", []string{`jobs[0].paralel (line 6): unknown key (did you mean "parallel"?)`}},
+		{"wrong-type", []string{`defaults.parallel (line 2): "four": expected an integer`}},
+		{"bad-duration", []string{`defaults.delay (line 2): "1 second": expected a duration like 1s, 500ms or 2m`}},
+		{"duration-without-unit", []string{`shutdown_grace (line 1): "20": expected a duration like 1s, 500ms or 2m`}},
+		{"bad-size", []string{`defaults.max_body (line 2): "10 megs": unknown unit "megs": want B, KB, MB, GB, KiB, MiB or GiB`}},
+		{"bad-regex", []string{"jobs[0].article[0] (line 5): bad regexp: missing closing ): `/\\d{4}/(\\d{2}/`"}},
+		{"bad-cron", []string{`jobs[1].schedule (line 7): "every banana": expected exactly 5 fields, found 2: [every banana]`}},
+		{"bad-timezone", []string{`jobs[0].schedule (line 3): "CRON_TZ=Mars/Olympus 0 6 * * *": provided bad location Mars/Olympus: unknown time zone Mars/Olympus`}},
+		{"empty-job-name", []string{`jobs[0].name (line 2): empty: every job needs a name`}},
+		{"missing-job-name", []string{`jobs[0].name (line 2): missing: every job needs a name`}},
+		{"duplicate-job-name", []string{`jobs[1].name (line 5): "news": duplicate job name (first on line 2)`}},
+		{"bad-job-name", []string{`jobs[0].name (line 2): "world news": use letters, digits, '.', '_' and '-', starting with a letter or digit`}},
+		{"non-http-seed", []string{`jobs[0].seeds[0] (line 4): "ftp://news.example/": want an http or https URL`}},
+		{"no-seeds", []string{`jobs[0] (line 2): no seeds, sitemaps or feeds: nothing to crawl`}},
+		{"missing-schedule", []string{`jobs[0].schedule (line 2): missing: every job needs a cron schedule ("@every 30m", "*/30 * * * *")`}},
+		{"no-jobs", []string{`jobs (line 1): at least one job is required`}},
+		{"unreadable-token-file", []string{`http.token_file (line 3): read ./testdata/no-such-token: no such file or directory`}},
+		{"bad-format", []string{`output.format (line 1): "xml": want txt or json`}},
+		{"bad-backend", []string{`state.backend (line 1): "sqlite": want bolt or redis`}},
+		{"bad-listen", []string{`http.listen (line 1): "9464": want host:port`}},
+		{"negative-parallel", []string{`jobs[0].parallel (line 5): 0: must be at least 1`}},
+		{"duplicate-key", []string{`jobs[0].schedule (line 4): duplicate key (first on line 3)`}},
+		{"syntax", []string{`line 3: yaml syntax: found unexpected end of stream`}},
+		{"not-a-list", []string{`jobs[0].seeds (line 4): expected a list, got "https://news.example/"`}},
+		{"many-problems", []string{
+			`defaults.parallel (line 3): -1: must be at least 1`,
+			`defaults.timeout (line 4): "forever": expected a duration like 1s, 500ms or 2m`,
+			`jobs[0].seeds[1] (line 8): "news.example/world": want an http or https URL`,
+			"jobs[0].allow[0] (line 9): bad regexp: missing closing ]: `[`",
+			`jobs[1].name (line 10): "news": duplicate job name (first on line 6)`,
+			`jobs[1].colour (line 13): unknown key`,
+		}},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		seen[tt.name] = true
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join("testdata", "invalid-"+tt.name+".yaml")
+			cfg, err := Load(file)
+			if err == nil {
+				t.Fatalf("Load(%s) = %+v, want an error", file, cfg)
+			}
+			var want []string
+			for _, w := range tt.want {
+				want = append(want, file+": "+w)
+			}
+			if diff := cmp.Diff(want, strings.Split(err.Error(), "\n")); diff != "" {
+				t.Errorf("Load(%s) error (-want +got):\n%s", file, diff)
+			}
+			if got := len(Problems(err)); got != len(tt.want) {
+				t.Errorf("Problems: %d, want %d", got, len(tt.want))
+			}
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Errorf("error %T is not a *config.Error", err)
+			}
+		})
+	}
+	files, err := filepath.Glob("testdata/invalid-*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "invalid-"), ".yaml")
+		if !seen[name] {
+			t.Errorf("%s has no case in TestLoadInvalid", f)
+		}
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load("testdata/no-such.yaml")
+	want := "testdata/no-such.yaml: read: no such file or directory"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Load: %v, want %q", err, want)
+	}
+}
+
+func TestLoadValid(t *testing.T) {
+	cfg, err := Load("testdata/valid.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type jobView struct {
+		Name, Schedule         string
+		Seeds, Sitemaps, Feeds []string
+		Allow, Deny, Article   []string
+		Settings               Settings
+		HasCron                bool
+	}
+	view := func(j Job) jobView {
+		res := func(rs []*regexp.Regexp) []string {
+			var out []string
+			for _, r := range rs {
+				out = append(out, r.String())
+			}
+			return out
+		}
+		return jobView{j.Name, j.Schedule, j.Seeds, j.Sitemaps, j.Feeds, res(j.Allow), res(j.Deny), res(j.Article), j.Settings, j.Cron != nil}
+	}
+	defaults := Settings{
+		UserAgent: "winnow-test/1.0", Parallel: 2, Delay: 250 * time.Millisecond, Timeout: 10 * time.Second,
+		MaxBody: 512000, MaxDepth: 3, Retries: 2, RespectRobots: true,
+	}
+	local := defaults
+	local.Parallel, local.Delay, local.MaxBody, local.MaxPages, local.RespectRobots, local.AllowPrivate = 8, 0, 1<<20, 100, false, true
+	want := []jobView{
+		{Name: "world-news", Schedule: "*/30 * * * *", Seeds: []string{"https://news.example/world/"},
+			Allow: []string{`^https://news\.example/`}, Article: []string{`/\d{4}/\d{2}/\d{2}/`}, Settings: defaults, HasCron: true},
+		{Name: "local", Schedule: "CRON_TZ=Europe/Berlin @every 10m", Feeds: []string{"http://local.example/feed.xml"},
+			Sitemaps: []string{"http://local.example/sitemap.xml"}, Deny: []string{`\.pdf$`}, Settings: local, HasCron: true},
+	}
+	var got []jobView
+	for _, j := range cfg.Jobs {
+		got = append(got, view(j))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("jobs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(Output{Dir: "./out", Format: "json"}, cfg.Output); diff != "" {
+		t.Errorf("output (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(State{Backend: "bolt", Path: "./winnow.db"}, cfg.State); diff != "" {
+		t.Errorf("state (-want +got):\n%s", diff)
+	}
+	if cfg.ShutdownGrace != 5*time.Second || cfg.HTTP.Listen != "127.0.0.1:9464" {
+		t.Errorf("shutdown_grace %v, listen %q", cfg.ShutdownGrace, cfg.HTTP.Listen)
+	}
+	if _, ok := cfg.Job("local"); !ok {
+		t.Error(`Job("local") not found`)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := Parse("min.yaml", []byte("jobs: [{name: a, schedule: '@every 1h', seeds: ['https://a.example/']}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Default()
+	want.File = "min.yaml"
+	want.State.Path = filepath.Join("out", ".winnow", "state.db")
+	if diff := cmp.Diff(want.Defaults, cfg.Jobs[0].Settings); diff != "" {
+		t.Errorf("job settings (-want +got):\n%s", diff)
+	}
+	cfg.Jobs = nil
+	if diff := cmp.Diff(want, cfg); diff != "" {
+		t.Errorf("config (-want +got):\n%s", diff)
+	}
+	if d := DefaultSettings(); d.Parallel != 4 || d.Delay != time.Second || d.Timeout != 30*time.Second ||
+		d.MaxBody != 10<<20 || d.MaxDepth != 2 || !d.RespectRobots || d.AllowPrivate {
+		t.Errorf("DefaultSettings differ from the contract: %+v", d)
+	}
+}
+
+func TestTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	if err := os.WriteFile(tok, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	job := "jobs: [{name: a, schedule: '@every 1h', seeds: ['https://a.example/']}]\n"
+	cfg, err := Parse("c.yaml", []byte("http: {token_file: "+tok+"}\n"+job))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.Token != "s3cret" {
+		t.Errorf("token %q, want s3cret", cfg.HTTP.Token)
+	}
+	_, err = Parse("c.yaml", []byte("http: {token_file: "+empty+"}\n"+job))
+	if want := "c.yaml: http.token_file (line 1): " + empty + " is empty"; err == nil || err.Error() != want {
+		t.Errorf("empty token: %v, want %q", err, want)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want int64
+		err  bool
+	}{
+		{name: "bytes", in: "1024", want: 1024},
+		{name: "B", in: "10B", want: 10},
+		{name: "KB", in: "512KB", want: 512000},
+		{name: "KiB", in: "512KiB", want: 512 << 10},
+		{name: "MiB", in: "10MiB", want: 10 << 20},
+		{name: "MB lower", in: "2mb", want: 2000000},
+		{name: "GiB fraction", in: "1.5GiB", want: 3 << 29},
+		{name: "space", in: "10 MiB", want: 10 << 20},
+		{name: "zero", in: "0", err: true},
+		{name: "unit only", in: "MiB", err: true},
+		{name: "bad unit", in: "10XB", err: true},
+		{name: "negative", in: "-1MiB", err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseSize(tt.in)
+			if (err != nil) != tt.err || got != tt.want {
+				t.Errorf("ParseSize(%q) = %d, %v; want %d, error %v", tt.in, got, err, tt.want, tt.err)
+			}
+		})
+	}
+}
+
+func TestSchedules(t *testing.T) {
+	tests := []struct {
+		name, spec string
+		ok         bool
+	}{
+		{"five fields", "*/30 * * * *", true},
+		{"every", "@every 10s", true},
+		{"descriptor", "@daily", true},
+		{"CRON_TZ", "CRON_TZ=Asia/Tokyo 0 6 * * *", true},
+		{"TZ", "TZ=UTC @hourly", true},
+		{"six fields", "0 */30 * * * *", false},
+		{"every without duration", "@every banana", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("s.yaml", []byte("jobs: [{name: a, schedule: '"+tt.spec+"', seeds: ['https://a.example/']}]\n"))
+			if (err == nil) != tt.ok {
+				t.Errorf("schedule %q: err %v, want ok %v", tt.spec, err, tt.ok)
+			}
+		})
+	}
+}
