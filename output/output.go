@@ -2,12 +2,211 @@
 package output
 
 import (
-	"errors"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/net/idna"
 
 	"winnow/cleaner"
 )
 
+// Formats are the names Encode accepts.
+var formats = map[string]string{"txt": ".txt", "json": ".json"}
+
+// CheckFormat returns an error unless format is "txt" or "json".
+func CheckFormat(format string) error {
+	if _, ok := formats[format]; !ok {
+		return fmt.Errorf("format %q: want txt or json", format)
+	}
+	return nil
+}
+
+// normalized is a Document as the files show it: whitespace collapsed, valid
+// UTF-8, empty paragraphs gone.
+type normalized struct {
+	url, canonical, title, byline, siteName, lang string
+	published, fetchedAt                          time.Time
+	paragraphs                                    []string
+	text                                          string
+}
+
+func normalize(doc cleaner.Document) normalized {
+	n := normalized{
+		url:       collapse(doc.URL),
+		canonical: collapse(doc.CanonicalURL),
+		title:     collapse(doc.Title),
+		byline:    collapse(doc.Byline),
+		siteName:  collapse(doc.SiteName),
+		lang:      collapse(doc.Lang),
+		published: doc.Published,
+		fetchedAt: doc.FetchedAt,
+	}
+	if n.canonical == "" {
+		n.canonical = n.url
+	}
+	for _, p := range doc.Paragraphs {
+		if p = collapse(p); p != "" {
+			n.paragraphs = append(n.paragraphs, p)
+		}
+	}
+	n.text = strings.Join(n.paragraphs, "\n")
+	return n
+}
+
+// collapse makes s valid UTF-8 and turns every run of white space into one
+// space, trimmed at both ends.
+func collapse(s string) string {
+	return strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
+}
+
+func hashText(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
+}
+
+// TextHash is the hex SHA-256 of the document's text as Encode writes it
+// (paragraphs whitespace-collapsed, joined by "\n"): the json sha256 field.
+func TextHash(doc cleaner.Document) string { return hashText(normalize(doc).text) }
+
 // Encode renders doc in format ("txt" or "json").
+//
+// txt: the title, the published date as YYYY-MM-DD (or an empty line), the
+// canonical URL, an empty line, then one paragraph per line, each line ending
+// in "\n". json: one indented object with the contract's fields; published and
+// fetched_at are RFC 3339 or null.
 func Encode(doc cleaner.Document, format string) ([]byte, error) {
-	return nil, errors.New("encode: not yet implemented")
+	n := normalize(doc)
+	switch format {
+	case "txt":
+		return encodeTxt(n), nil
+	case "json":
+		return encodeJSON(n)
+	}
+	return nil, fmt.Errorf("encode: %w", CheckFormat(format))
+}
+
+func encodeTxt(n normalized) []byte {
+	var b bytes.Buffer
+	b.WriteString(n.title)
+	b.WriteByte('\n')
+	if !n.published.IsZero() {
+		b.WriteString(n.published.Format(time.DateOnly))
+	}
+	b.WriteByte('\n')
+	b.WriteString(n.canonical)
+	b.WriteString("\n\n")
+	for _, p := range n.paragraphs {
+		b.WriteString(p)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// record is the json format; manifestLine the manifest's, which has no text.
+type record struct {
+	URL          string  `json:"url"`
+	CanonicalURL string  `json:"canonical_url"`
+	Title        string  `json:"title"`
+	Byline       string  `json:"byline"`
+	Published    *string `json:"published"`
+	SiteName     string  `json:"site_name"`
+	Lang         string  `json:"lang"`
+	Text         string  `json:"text"`
+	FetchedAt    *string `json:"fetched_at"`
+	SHA256       string  `json:"sha256"`
+}
+
+type manifestLine struct {
+	URL          string  `json:"url"`
+	CanonicalURL string  `json:"canonical_url"`
+	Title        string  `json:"title"`
+	Byline       string  `json:"byline"`
+	Published    *string `json:"published"`
+	SiteName     string  `json:"site_name"`
+	Lang         string  `json:"lang"`
+	FetchedAt    *string `json:"fetched_at"`
+	SHA256       string  `json:"sha256"`
+	Path         string  `json:"path"`
+	Job          string  `json:"job"`
+}
+
+func rfc3339(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.Format(time.RFC3339)
+	return &s
+}
+
+func toRecord(n normalized) record {
+	return record{
+		URL:          n.url,
+		CanonicalURL: n.canonical,
+		Title:        n.title,
+		Byline:       n.byline,
+		Published:    rfc3339(n.published),
+		SiteName:     n.siteName,
+		Lang:         n.lang,
+		Text:         n.text,
+		FetchedAt:    rfc3339(n.fetchedAt),
+		SHA256:       hashText(n.text),
+	}
+}
+
+func encodeJSON(n normalized) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(toRecord(n)); err != nil {
+		return nil, fmt.Errorf("encode json: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// ID is the file name stem of a document: the first 16 hex digits of the
+// SHA-256 of its canonical URL.
+func ID(canonicalURL string) string {
+	sum := sha256.Sum256([]byte(canonicalURL))
+	return hex.EncodeToString(sum[:8])
+}
+
+// HostDir is the directory name of a URL's host: lower-cased, IDNs in their
+// ASCII (punycode) form, a port appended after "_" ("127.0.0.1_8080"), every
+// byte outside [a-z0-9.-] replaced by "_" (so IPv6 "[::1]" is "__1"), and a
+// leading dot escaped. A URL without a host gives "_nohost".
+func HostDir(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Hostname() == "" {
+		return "_nohost"
+	}
+	host := strings.ToLower(u.Hostname())
+	if a, err := idna.Lookup.ToASCII(host); err == nil {
+		host = a
+	}
+	if p := u.Port(); p != "" {
+		host += "_" + p
+	}
+	b := []byte(host)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			b[i] = '_'
+		}
+	}
+	if b[0] == '.' {
+		b[0] = '_'
+	}
+	return string(b)
+}
+
+// RelPath is where a document with this canonical URL lives under the output
+// directory: <host>/<id>.<format>, with "/" separators.
+func RelPath(canonicalURL, format string) string {
+	return HostDir(canonicalURL) + "/" + ID(canonicalURL) + formats[format]
 }

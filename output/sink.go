@@ -1,8 +1,19 @@
 package output
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 
 	"winnow/cleaner"
 )
@@ -12,22 +23,438 @@ type Result int
 
 // Results of Write.
 const (
+	// Written: a new file.
 	Written Result = iota
+	// Replaced: the file existed with another text and was replaced.
 	Replaced
+	// Unchanged: the file exists with the same text; nothing was written.
 	Unchanged
+	// Duplicate: the same text was already written under another canonical
+	// URL (in this sink's lifetime or in the manifest); nothing was written.
 	Duplicate
 )
 
-// Sink writes documents under one directory in one format.
-type Sink struct{}
-
-// NewSink returns a Sink writing to dir in format.
-func NewSink(dir, format string) (*Sink, error) { return nil, errors.New("sink: not yet implemented") }
-
-// Write writes doc atomically and appends its manifest line.
-func (s *Sink) Write(ctx context.Context, job string, doc cleaner.Document) (Result, error) {
-	return 0, errors.New("sink: not yet implemented")
+// String is the result's name: written, replaced, unchanged or duplicate.
+func (r Result) String() string {
+	switch r {
+	case Written:
+		return "written"
+	case Replaced:
+		return "replaced"
+	case Unchanged:
+		return "unchanged"
+	case Duplicate:
+		return "duplicate"
+	}
+	return fmt.Sprintf("Result(%d)", int(r))
 }
 
-// Close flushes and closes the manifest.
-func (s *Sink) Close() error { return nil }
+// ManifestName is the manifest's file name in the output directory.
+const ManifestName = "manifest.jsonl"
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("sink closed")
+
+// Option configures a Sink.
+type Option func(*Sink)
+
+// WithLogger sets the logger (default: discard).
+func WithLogger(l *slog.Logger) Option { return func(s *Sink) { s.log = l } }
+
+// Sink writes documents under one directory in one format:
+// DIR/<host>/<id>.<format> and DIR/manifest.jsonl.
+//
+// Write may be called from many goroutines at once. Writes of the same
+// canonical URL are serialised; others run in parallel, except for the
+// manifest append. After Close, Write returns ErrClosed.
+type Sink struct {
+	dir    string
+	format string
+	log    *slog.Logger
+
+	// mu guards everything below.
+	mu       sync.Mutex
+	closed   bool
+	manifest *os.File
+	byHash   map[string]string // text sha256 -> canonical URL holding that text
+	byURL    map[string]string // canonical URL -> text sha256 last recorded in the manifest
+	paths    map[string]*pathLock
+	dirs     map[string]bool // host directories known to exist
+	inflight sync.WaitGroup
+
+	// failAt, when set (tests), is called at each step of a file write and
+	// the write fails with its error.
+	failAt func(step string) error
+}
+
+type pathLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// NewSink returns a Sink writing to dir in format ("txt" or "json"). It
+// creates dir, and reads dir/manifest.jsonl if present so that texts written
+// by earlier runs count as duplicates. A truncated last manifest line (an
+// interrupted append) is cut off; any other unreadable line is an error.
+func NewSink(dir, format string, opts ...Option) (*Sink, error) {
+	if err := CheckFormat(format); err != nil {
+		return nil, fmt.Errorf("new sink %s: %w", dir, err)
+	}
+	s := &Sink{
+		dir:    dir,
+		format: format,
+		log:    slog.New(slog.DiscardHandler),
+		byHash: make(map[string]string),
+		byURL:  make(map[string]string),
+		paths:  make(map[string]*pathLock),
+		dirs:   make(map[string]bool),
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("new sink %s: %w", dir, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ManifestName), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("new sink %s: %w", dir, err)
+	}
+	if err := withFileLock(f, func() error { return s.loadManifest(f) }); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("new sink %s: %w", dir, err)
+	}
+	s.manifest = f
+	return s, nil
+}
+
+// loadManifest reads every line of f and records its hashes. A last line
+// without its newline is ended when it parses and cut off when it does not.
+func (s *Sink) loadManifest(f *os.File) error {
+	r := bufio.NewReader(f)
+	var off int64
+	for lineNo := 1; ; lineNo++ {
+		line, err := r.ReadBytes('\n')
+		if errors.Is(err, io.EOF) {
+			if len(line) == 0 {
+				break
+			}
+			var m manifestLine
+			if json.Unmarshal(line, &m) == nil {
+				// Whole but unterminated: keep it, end it.
+				s.record(m.CanonicalURL, m.SHA256)
+				if _, err := f.Write([]byte("\n")); err != nil {
+					return fmt.Errorf("repair %s: %w", ManifestName, err)
+				}
+				break
+			}
+			s.log.Warn("manifest: cutting a truncated last line", "component", "output", "line", lineNo, "bytes", len(line))
+			if err := f.Truncate(off); err != nil {
+				return fmt.Errorf("truncate %s: %w", ManifestName, err)
+			}
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", ManifestName, err)
+		}
+		off += int64(len(line))
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var m manifestLine
+		if err := json.Unmarshal(line, &m); err != nil {
+			return fmt.Errorf("read %s: line %d: %w", ManifestName, lineNo, err)
+		}
+		s.record(m.CanonicalURL, m.SHA256)
+	}
+	return nil
+}
+
+// record notes that canonical now holds the text with hash sum. Callers hold mu
+// (or own s exclusively).
+func (s *Sink) record(canonical, sum string) {
+	if old, ok := s.byURL[canonical]; ok && old != sum && s.byHash[old] == canonical {
+		delete(s.byHash, old)
+	}
+	s.byURL[canonical] = sum
+	if _, ok := s.byHash[sum]; !ok {
+		s.byHash[sum] = canonical
+	}
+}
+
+// Write writes doc to <dir>/<host>/<id>.<format> and appends its manifest
+// line.
+//
+// The file appears whole or not at all: it is written to a temporary file in
+// the target directory, synced, closed and renamed, then the directory is
+// synced; the temporary file is removed on any error. When the file already
+// holds the same text, nothing is written (Unchanged); when another canonical
+// URL already holds the same text, nothing is written (Duplicate). Written and
+// Replaced append one manifest line; Unchanged appends one only when the
+// manifest lacks it (a crash between rename and append). ctx is checked
+// before the work starts; a write under way is not interrupted.
+func (s *Sink) Write(ctx context.Context, job string, doc cleaner.Document) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("write %s: %w", doc.URL, err)
+	}
+	n := normalize(doc)
+	if n.canonical == "" {
+		return 0, fmt.Errorf("write: document has no URL")
+	}
+	sum := hashText(n.text)
+	rel := RelPath(n.canonical, s.format)
+
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return 0, fmt.Errorf("write %s: %w", n.canonical, ErrClosed)
+	}
+	s.inflight.Add(1)
+	pl := s.paths[rel]
+	if pl == nil {
+		pl = &pathLock{}
+		s.paths[rel] = pl
+	}
+	pl.refs++
+	s.mu.Unlock()
+
+	pl.mu.Lock()
+	defer func() {
+		pl.mu.Unlock()
+		s.mu.Lock()
+		if pl.refs--; pl.refs == 0 {
+			delete(s.paths, rel)
+		}
+		s.mu.Unlock()
+		s.inflight.Done()
+	}()
+
+	res, err := s.write(n, sum, rel, job)
+	if err != nil {
+		return 0, fmt.Errorf("write %s: %w", n.canonical, err)
+	}
+	return res, nil
+}
+
+func (s *Sink) write(n normalized, sum, rel, job string) (Result, error) {
+	// Claim the text hash, so that a concurrent write of the same text under
+	// another URL sees it.
+	s.mu.Lock()
+	holder, held := s.byHash[sum]
+	if held && holder != n.canonical {
+		s.mu.Unlock()
+		return Duplicate, nil
+	}
+	if !held {
+		s.byHash[sum] = n.canonical
+	}
+	s.mu.Unlock()
+	release := func() {
+		if !held {
+			s.mu.Lock()
+			if s.byHash[sum] == n.canonical {
+				delete(s.byHash, sum)
+			}
+			s.mu.Unlock()
+		}
+	}
+
+	path := filepath.Join(s.dir, filepath.FromSlash(rel))
+	old, exists, err := s.existingHash(path)
+	if err != nil {
+		release()
+		return 0, err
+	}
+	res := Written
+	switch {
+	case exists && old == sum:
+		res = Unchanged
+	case exists:
+		res = Replaced
+	}
+	if res != Unchanged {
+		data, err := Encode(cleanerDoc(n), s.format)
+		if err != nil {
+			release()
+			return 0, err
+		}
+		if err := s.writeFile(path, data); err != nil {
+			release()
+			return 0, err
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if res == Unchanged && s.byURL[n.canonical] == sum {
+		return Unchanged, nil
+	}
+	if err := s.appendManifest(n, sum, rel, job); err != nil {
+		return 0, err
+	}
+	s.record(n.canonical, sum)
+	return res, nil
+}
+
+// cleanerDoc turns a normalized document back into a Document for Encode
+// (normalizing again is a no-op).
+func cleanerDoc(n normalized) cleaner.Document {
+	return cleaner.Document{
+		URL: n.url, CanonicalURL: n.canonical, Title: n.title, Byline: n.byline,
+		Published: n.published, SiteName: n.siteName, Lang: n.lang,
+		Paragraphs: n.paragraphs, FetchedAt: n.fetchedAt,
+	}
+}
+
+// existingHash returns the text hash of the file at path, if there is one.
+func (s *Sink) existingHash(path string) (sum string, exists bool, err error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	switch s.format {
+	case "json":
+		var r record
+		if err := json.Unmarshal(b, &r); err != nil {
+			// Not ours or damaged: replace it.
+			return "", true, nil
+		}
+		return hashText(r.Text), true, nil
+	default:
+		// Title, date, URL, empty line, then the paragraphs.
+		lines := strings.SplitN(string(b), "\n", 5)
+		if len(lines) < 5 {
+			return "", true, nil
+		}
+		return hashText(strings.TrimSuffix(lines[4], "\n")), true, nil
+	}
+}
+
+func (s *Sink) step(name string) error {
+	if s.failAt == nil {
+		return nil
+	}
+	return s.failAt(name)
+}
+
+// writeFile writes data to path atomically.
+func (s *Sink) writeFile(path string, data []byte) (err error) {
+	dir := filepath.Dir(path)
+	if err := s.ensureDir(dir); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := s.step("write"); err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return err
+	}
+	if err := s.step("sync"); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := s.step("rename"); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// ensureDir creates a host directory once and syncs its parent so the new
+// entry survives a crash.
+func (s *Sink) ensureDir(dir string) error {
+	s.mu.Lock()
+	known := s.dirs[dir]
+	s.mu.Unlock()
+	if known {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := syncDir(filepath.Dir(dir)); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.dirs[dir] = true
+	s.mu.Unlock()
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// appendManifest appends one line and syncs it. Callers hold mu.
+func (s *Sink) appendManifest(n normalized, sum, rel, job string) error {
+	line, err := json.Marshal(manifestLine{
+		URL: n.url, CanonicalURL: n.canonical, Title: n.title, Byline: n.byline,
+		Published: rfc3339(n.published), SiteName: n.siteName, Lang: n.lang,
+		FetchedAt: rfc3339(n.fetchedAt), SHA256: sum, Path: rel, Job: job,
+	})
+	if err != nil {
+		return fmt.Errorf("append manifest: %w", err)
+	}
+	line = append(line, '\n')
+	// The file lock keeps lines whole when another process appends to the
+	// same manifest; O_APPEND puts each line at the end.
+	err = withFileLock(s.manifest, func() error {
+		if _, err := s.manifest.Write(line); err != nil {
+			return err
+		}
+		return s.manifest.Sync()
+	})
+	if err != nil {
+		return fmt.Errorf("append manifest: %w", err)
+	}
+	return nil
+}
+
+// Dir is the output directory.
+func (s *Sink) Dir() string { return s.dir }
+
+// Close waits for the writes under way, then closes the manifest. Later
+// Writes return ErrClosed. Close is idempotent.
+func (s *Sink) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.inflight.Wait()
+	if err := s.manifest.Close(); err != nil {
+		return fmt.Errorf("close sink %s: %w", s.dir, err)
+	}
+	return nil
+}
