@@ -129,7 +129,7 @@ func LoadPredictions(path string) (map[string]string, error) {
 func readEntries(path string) (map[string]entry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err // names the path
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {

@@ -2,9 +2,233 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"winnow/cleaner"
+	"winnow/eval"
 )
 
+type evalOptions struct {
+	dataset   string
+	workers   int
+	worst     int
+	json      bool
+	bootstrap int
+	log       logFlags
+}
+
 func cmdEval(ctx context.Context, args []string, s streams) error {
-	return errors.New("eval: not yet implemented")
+	var o evalOptions
+	fs := newFlagSet("eval", "--dataset DIR [flags]", s)
+	fs.StringVar(&o.dataset, "dataset", "", "dataset directory in the article-extraction-benchmark layout (html/, ground-truth.json)")
+	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "pages cleaned at once")
+	fs.IntVar(&o.worst, "worst", 0, "list the `K` pages with the lowest F1")
+	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object")
+	fs.IntVar(&o.bootstrap, "bootstrap", 1000, "bootstrap resamples for the ± figures (0: none)")
+	o.log.register(fs)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(rest) > 0:
+		return usagef("eval: unexpected argument %q", rest[0])
+	case o.dataset == "":
+		return usagef("eval: --dataset is required")
+	case o.workers < 1:
+		return usagef("eval: --workers %d: want at least 1", o.workers)
+	case o.worst < 0:
+		return usagef("eval: --worst %d: want 0 or more", o.worst)
+	case o.bootstrap < 0:
+		return usagef("eval: --bootstrap %d: want 0 or more", o.bootstrap)
+	}
+	return runEval(ctx, o, s.stdout, s.stderr)
+}
+
+// evalReport is what `winnow eval` prints.
+type evalReport struct {
+	Dataset     string         `json:"dataset"`
+	Pages       int            `json:"pages"`
+	Precision   float64        `json:"precision"`
+	Recall      float64        `json:"recall"`
+	F1          float64        `json:"f1"`
+	Accuracy    float64        `json:"accuracy"`
+	Spread      *eval.Spread   `json:"bootstrap_stdev,omitempty"`
+	Errors      int            `json:"errors"`
+	ErrorKinds  map[string]int `json:"error_kinds"`
+	Seconds     float64        `json:"seconds"`
+	PagesPerSec float64        `json:"pages_per_second"`
+	MsPerPage   float64        `json:"ms_per_page"`
+	Workers     int            `json:"workers"`
+	Worst       []worstPage    `json:"worst,omitempty"`
+	SoftHyphens string         `json:"soft_hyphens"`
+	Resamples   int            `json:"bootstrap_resamples,omitempty"`
+}
+
+type worstPage struct {
+	ID        string  `json:"id"`
+	URL       string  `json:"url"`
+	F1        float64 `json:"f1"`
+	Precision float64 `json:"precision"`
+	Recall    float64 `json:"recall"`
+	Error     string  `json:"error,omitempty"`
+}
+
+func runEval(ctx context.Context, o evalOptions, stdout, stderr io.Writer) error {
+	log, err := o.log.logger(stderr)
+	if err != nil {
+		return err
+	}
+	ds, err := eval.LoadDataset(o.dataset)
+	if err != nil {
+		return usageError{fmt.Errorf("eval: --dataset: %w", err)}
+	}
+	// Read every page first so the timing covers cleaning only.
+	bodies := make([][]byte, len(ds.Pages))
+	for i, p := range ds.Pages {
+		if bodies[i], err = p.HTML(); err != nil {
+			return fmt.Errorf("eval: %w", err)
+		}
+	}
+
+	cl := cleaner.New(cleaner.Options{})
+	preds := make(map[string]string, len(ds.Pages))
+	pageErr := make(map[string]string)
+	kinds := make(map[string]int)
+	var mu sync.Mutex
+	idx := make(chan int)
+	g, gctx := errgroup.WithContext(ctx)
+	start := time.Now()
+	g.Go(func() error {
+		defer close(idx)
+		for i := range ds.Pages {
+			select {
+			case idx <- i:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	for range o.workers {
+		g.Go(func() error {
+			for i := range idx {
+				p := ds.Pages[i]
+				doc, _, err := cl.Clean(cleaner.Input{Body: bodies[i], URL: p.URL, ContentType: "text/html; charset=utf-8"})
+				mu.Lock()
+				if err != nil {
+					pageErr[p.ID] = err.Error()
+					kinds[errorKind(err)]++
+					log.Warn("clean failed; scored as an empty prediction", "component", "eval", "id", p.ID, "url", p.URL, "err", err)
+				} else {
+					preds[p.ID] = doc.Text()
+				}
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	elapsed := time.Since(start)
+
+	// Upstream deletes U+00AD from its Go extractors' output before scoring.
+	res := eval.Score(ds.Truth(), preds, eval.Options{DeleteSoftHyphens: true})
+	rep := evalReport{
+		Dataset: o.dataset, Pages: len(ds.Pages),
+		Precision: res.Precision, Recall: res.Recall, F1: res.F1, Accuracy: res.Accuracy,
+		Errors: len(pageErr), ErrorKinds: kinds,
+		Seconds: elapsed.Seconds(), Workers: o.workers,
+		PagesPerSec: float64(len(ds.Pages)) / elapsed.Seconds(),
+		MsPerPage:   elapsed.Seconds() * 1000 * float64(o.workers) / float64(len(ds.Pages)),
+		SoftHyphens: "deleted from predictions",
+		Resamples:   o.bootstrap,
+	}
+	if o.bootstrap > 0 {
+		sp := eval.Bootstrap(res.Pages, o.bootstrap, 1)
+		rep.Spread = &sp
+	}
+	urls := make(map[string]string, len(ds.Pages))
+	for _, p := range ds.Pages {
+		urls[p.ID] = p.URL
+	}
+	for _, p := range res.Worst(o.worst) {
+		rep.Worst = append(rep.Worst, worstPage{ID: p.ID, URL: urls[p.ID], F1: p.F1(), Precision: p.Precision, Recall: p.Recall, Error: pageErr[p.ID]})
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	printEval(stdout, rep)
+	return nil
+}
+
+// errorKind names a cleaner error by the sentinel it wraps.
+func errorKind(err error) string {
+	switch {
+	case errors.Is(err, cleaner.ErrNotArticle):
+		return "not_article"
+	case errors.Is(err, cleaner.ErrTooLarge):
+		return "too_large"
+	case errors.Is(err, cleaner.ErrNotHTML):
+		return "not_html"
+	}
+	return "other"
+}
+
+func printEval(w io.Writer, r evalReport) {
+	pm := func(v, sd float64) string {
+		if r.Spread == nil {
+			return fmt.Sprintf("%.3f", v)
+		}
+		return fmt.Sprintf("%.3f ± %.3f", v, sd)
+	}
+	var sp eval.Spread
+	if r.Spread != nil {
+		sp = *r.Spread
+	}
+	fmt.Fprintf(w, "dataset    %s (%d pages)\n", r.Dataset, r.Pages)
+	fmt.Fprintf(w, "F1         %s\n", pm(r.F1, sp.F1))
+	fmt.Fprintf(w, "precision  %s\n", pm(r.Precision, sp.Precision))
+	fmt.Fprintf(w, "recall     %s\n", pm(r.Recall, sp.Recall))
+	fmt.Fprintf(w, "accuracy   %s\n", pm(r.Accuracy, sp.Accuracy))
+	fmt.Fprintf(w, "errors     %d", r.Errors)
+	if r.Errors > 0 {
+		kinds := make([]string, 0, len(r.ErrorKinds))
+		for k := range r.ErrorKinds {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		fmt.Fprint(w, " (scored as empty:")
+		for _, k := range kinds {
+			fmt.Fprintf(w, " %s %d", k, r.ErrorKinds[k])
+		}
+		fmt.Fprint(w, ")")
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "time       %.2fs, %.1f pages/s, %.2f ms/page per worker (%d workers)\n", r.Seconds, r.PagesPerSec, r.MsPerPage, r.Workers)
+	if r.Spread != nil {
+		fmt.Fprintf(w, "±          standard deviation over %d bootstrap resamples (seed 1)\n", r.Resamples)
+	}
+	if len(r.Worst) > 0 {
+		fmt.Fprintf(w, "\nworst %d pages by F1:\n%-6s %-6s %-6s  %-16s  %s\n", len(r.Worst), "F1", "P", "R", "id", "url")
+		for _, p := range r.Worst {
+			fmt.Fprintf(w, "%.3f  %.3f  %.3f   %-16s  %s", p.F1, p.Precision, p.Recall, p.ID[:min(16, len(p.ID))], p.URL)
+			if p.Error != "" {
+				fmt.Fprintf(w, "  [%s]", p.Error)
+			}
+			fmt.Fprintln(w)
+		}
+	}
 }
