@@ -1,0 +1,56 @@
+package daemon
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"winnow/config"
+	"winnow/crawler"
+)
+
+// JobOptions maps a configured job, whose settings already have the
+// defaults merged in, onto the crawler's options.
+func JobOptions(cfg *config.Config, job config.Job) crawler.Options {
+	s := job.Settings
+	return crawler.Options{
+		Job:           job.Name,
+		Seeds:         append([]string(nil), job.Seeds...),
+		Sitemaps:      append([]string(nil), job.Sitemaps...),
+		Feeds:         append([]string(nil), job.Feeds...),
+		Allow:         job.Allow,
+		Deny:          job.Deny,
+		Article:       job.Article,
+		MaxDepth:      s.MaxDepth,
+		MaxPages:      s.MaxPages,
+		Parallel:      s.Parallel,
+		Delay:         s.Delay,
+		Timeout:       s.Timeout,
+		MaxBody:       s.MaxBody,
+		UserAgent:     s.UserAgent,
+		RespectRobots: s.RespectRobots,
+		AllowPrivate:  s.AllowPrivate,
+		Retries:       s.Retries,
+	}
+}
+
+// OpenStore opens the state backend the configuration names. The bolt
+// file's directory is created when missing.
+func OpenStore(st config.State) (crawler.Store, error) {
+	switch st.Backend {
+	case "", "bolt":
+		if dir := filepath.Dir(st.Path); dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, fmt.Errorf("open state %s: %w", st.Path, err)
+			}
+		}
+		s, err := crawler.OpenBolt(st.Path)
+		if err != nil {
+			return nil, fmt.Errorf("open state %s: %w", st.Path, err)
+		}
+		return s, nil
+	case "redis":
+		return openRedis(st.Addr)
+	}
+	return nil, fmt.Errorf("open state: unknown backend %q", st.Backend)
+}
