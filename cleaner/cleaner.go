@@ -2,23 +2,416 @@
 // decoding, readability extraction, boilerplate removal and metadata.
 package cleaner
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+	"mime"
+	nurl "net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/abadojack/whatlanggo"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+const (
+	defaultMaxBytes = 16 << 20
+	defaultMaxDepth = 512
+	// fallbackBelow: when readability's text has fewer non-space runes than
+	// this, the densest-block pass gets a chance too.
+	fallbackBelow = 250
+)
 
 // Options tune the cleaner. The zero value is usable.
 type Options struct {
 	MaxBytes int // inputs larger than this fail with ErrTooLarge; 0 means the default (16 MiB)
+	MaxDepth int // element nesting deeper than this fails with ErrTooLarge; 0 means the default (512)
 }
 
 // Cleaner cleans pages. It holds no mutable state and is safe for concurrent use.
-type Cleaner struct{ opts Options }
+type Cleaner struct {
+	opts     Options
+	rules    *ruleSet
+	extract  extractor
+	fallback densestBlock
+}
 
 // New returns a Cleaner.
-func New(opts Options) *Cleaner { return &Cleaner{opts: opts} }
-
-// Clean extracts the article of one page.
-func (c *Cleaner) Clean(in Input) (Document, Report, error) {
-	return Document{}, Report{}, fmt.Errorf("clean %s: not yet implemented", in.URL)
+func New(opts Options) *Cleaner {
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = defaultMaxBytes
+	}
+	if opts.MaxDepth <= 0 {
+		opts.MaxDepth = defaultMaxDepth
+	}
+	return &Cleaner{opts: opts, rules: newRuleSet(), extract: readabilityExtractor{}}
 }
 
 // Rules lists the names of every boilerplate rule, for metric initialisation.
-func Rules() []string { return nil }
+func Rules() []string {
+	out := append([]string(nil), paragraphRules...)
+	return append(out, structureRules()...)
+}
+
+// Clean extracts the article of one page. It never panics on bad input: an
+// oversized or too deeply nested page fails with ErrTooLarge, something that
+// is not HTML with ErrNotHTML, a page without article text with
+// ErrNotArticle, each wrapped with a one-line reason.
+func (c *Cleaner) Clean(in Input) (Document, Report, error) {
+	var rep Report
+	doc := Document{URL: in.URL}
+	if len(in.Body) > c.opts.MaxBytes {
+		return doc, rep, fmt.Errorf("clean %s: page is %d bytes, over the %d-byte limit: %w", label(in.URL), len(in.Body), c.opts.MaxBytes, ErrTooLarge)
+	}
+	if len(bytes.TrimSpace(in.Body)) == 0 {
+		return doc, rep, fmt.Errorf("clean %s: empty input: %w", label(in.URL), ErrNotHTML)
+	}
+	if mt, ok := notHTMLType(in.ContentType); ok {
+		return doc, rep, fmt.Errorf("clean %s: content type %s: %w", label(in.URL), mt, ErrNotHTML)
+	}
+	dec := decode(in.Body, in.ContentType)
+	if why := binaryReason(dec.text); why != "" {
+		return doc, rep, fmt.Errorf("clean %s: %s: %w", label(in.URL), why, ErrNotHTML)
+	}
+	root, err := html.Parse(strings.NewReader(dec.text))
+	if err != nil {
+		return doc, rep, fmt.Errorf("clean %s: parse html: %v: %w", label(in.URL), err, ErrNotHTML)
+	}
+	if d := depth(root, c.opts.MaxDepth); d > c.opts.MaxDepth {
+		return doc, rep, fmt.Errorf("clean %s: elements nest deeper than %d levels: %w", label(in.URL), c.opts.MaxDepth, ErrTooLarge)
+	}
+	pageURL, _ := nurl.Parse(in.URL)
+	if pageURL != nil && pageURL.Scheme == "" {
+		pageURL = nil
+	}
+
+	meta := readMeta(root)
+	doc.CanonicalURL = canonicalURL(meta, in.URL)
+	doc.Published = publishedDate(root, meta, in.URL)
+	doc.SiteName = firstNonEmpty(meta.siteName, meta.ldPublisher, meta.appName)
+
+	(&precleaner{}).clean(body(root), &rep)
+	ex, exErr := c.extract.extract(root, pageURL)
+	paras := paragraphs(ex.node)
+	rep.Extractor = "readability"
+	if exErr != nil || runesOf(paras) < fallbackBelow {
+		// Readability gave up or kept a scrap. Its pass mutated the tree,
+		// so the second pass starts from a fresh parse of the same text.
+		if fresh, err := html.Parse(strings.NewReader(dec.text)); err == nil {
+			var frep Report
+			(&precleaner{}).clean(body(fresh), &frep)
+			if alt := paragraphs(c.fallback.find(body(fresh))); runesOf(alt) > runesOf(paras)*3/2 {
+				paras, rep = alt, frep
+				rep.Extractor = "densest_block"
+			}
+		}
+	}
+	host := ""
+	if pageURL != nil {
+		host = pageURL.Hostname()
+	}
+	doc.Title = cleanTitle(firstNonEmpty(meta.ogTitle, meta.ldHeadline, meta.twTitle, meta.htmlTitle, ex.title, meta.h1), doc.SiteName, host)
+
+	kept, author := c.filter(paras, doc.Title, meta.h1, &rep)
+	doc.Paragraphs = kept
+	rep.Kept = kept
+	doc.Byline = collapse(firstNonEmpty(meta.ldAuthor, meta.author, ex.byline, author))
+	doc.Lang = language(meta, kept)
+	if len(kept) == 0 {
+		return doc, rep, fmt.Errorf("clean %s: %w", label(in.URL), ErrNotArticle)
+	}
+	return doc, rep, nil
+}
+
+// filter applies the paragraph rules in page order, returning the kept
+// paragraphs and the first author name a byline line gave.
+func (c *Cleaner) filter(paras []para, title, h1 string, rep *Report) ([]string, string) {
+	script := articleScript(paras)
+	titleKeys := map[string]bool{}
+	for _, t := range []string{title, h1} {
+		if k := normKey(t); k != "" {
+			titleKeys[k] = true
+		}
+	}
+	seen := make(map[string]bool, len(paras))
+	removed := make([]string, len(paras)) // rule per paragraph, "" = kept
+	author := ""
+	for i, p := range paras {
+		key := normKey(p.text)
+		lower := strings.ToLower(p.text)
+		runes := utf8.RuneCountInString(p.text)
+		rule := ""
+		switch {
+		case key == "":
+			rule = ruleNoText
+		case titleKeys[key]:
+			rule = ruleTitle
+		}
+		if rule == "" {
+			rule = c.rules.phrase(p.text, lower, runes)
+		}
+		if rule == "" {
+			var a string
+			if rule, a = c.rules.bylineOrStamp(p.text); rule == ruleByline && author == "" {
+				author = a
+			}
+		}
+		if rule == "" && runes <= 200 && script != "" {
+			if s := paraScript(p.text); s != "" && s != script {
+				rule = ruleForeign
+			}
+		}
+		if rule == "" && !p.heading && p.runes > 0 && p.linkRunes*10 >= p.runes*8 {
+			rule = ruleLinkDense
+		}
+		if rule == "" && seen[key] {
+			rule = ruleDuplicate
+		}
+		if rule == "" {
+			seen[key] = true
+		}
+		removed[i] = rule
+	}
+	// A very short label or question ("Need help?") standing right before
+	// a chrome prompt belongs to it.
+	for i := len(paras) - 2; i >= 0; i-- {
+		if removed[i] == "" && isPromptRule(removed[i+1]) && c.rules.help.MatchString(paras[i].text) {
+			removed[i] = ruleHelp
+		}
+	}
+	var kept []string
+	for i, p := range paras {
+		if removed[i] == "" {
+			kept = append(kept, p.text)
+		} else {
+			rep.Removed = append(rep.Removed, Removal{Rule: removed[i], Text: p.text})
+		}
+	}
+	return kept, author
+}
+
+func isPromptRule(r string) bool {
+	switch r {
+	case ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleNewsletter, ruleComments, ruleShare:
+		return true
+	}
+	return false
+}
+
+// articleScript is the writing system of most of the article's letters.
+func articleScript(paras []para) string {
+	counts := map[string]int{}
+	for _, p := range paras {
+		for _, r := range p.text {
+			if s := runeScript(r); s != "" {
+				counts[s]++
+			}
+		}
+	}
+	best, n := "", 0
+	for _, s := range []string{"latin", "cjk", "cyrillic", "arabic", "greek", "hebrew", "thai", "devanagari"} {
+		if counts[s] > n {
+			best, n = s, counts[s]
+		}
+	}
+	return best
+}
+
+// paraScript is the script of most letters of one paragraph; "" when the
+// paragraph has too few letters to say.
+func paraScript(s string) string {
+	counts := map[string]int{}
+	total := 0
+	for _, r := range s {
+		if sc := runeScript(r); sc != "" {
+			counts[sc]++
+			total++
+		}
+	}
+	for sc, n := range counts {
+		if n*10 >= total*6 && total >= 2 {
+			return sc
+		}
+	}
+	return ""
+}
+
+func runeScript(r rune) string {
+	switch {
+	case r < 0x80:
+		if unicode.IsLetter(r) {
+			return "latin"
+		}
+		return ""
+	case !unicode.IsLetter(r):
+		return ""
+	case unicode.Is(unicode.Latin, r):
+		return "latin"
+	case unicode.Is(unicode.Han, r), unicode.Is(unicode.Hiragana, r), unicode.Is(unicode.Katakana, r), unicode.Is(unicode.Hangul, r):
+		return "cjk"
+	case unicode.Is(unicode.Cyrillic, r):
+		return "cyrillic"
+	case unicode.Is(unicode.Arabic, r):
+		return "arabic"
+	case unicode.Is(unicode.Greek, r):
+		return "greek"
+	case unicode.Is(unicode.Hebrew, r):
+		return "hebrew"
+	case unicode.Is(unicode.Thai, r):
+		return "thai"
+	case unicode.Is(unicode.Devanagari, r):
+		return "devanagari"
+	}
+	return ""
+}
+
+// langScripts names the script of declared languages not written in Latin.
+var langScripts = map[string]string{
+	"zh": "cjk", "ja": "cjk", "ko": "cjk", "ru": "cyrillic", "uk": "cyrillic", "bg": "cyrillic", "sr": "cyrillic",
+	"be": "cyrillic", "mk": "cyrillic", "kk": "cyrillic", "ar": "arabic", "fa": "arabic", "ur": "arabic",
+	"el": "greek", "he": "hebrew", "th": "thai", "hi": "devanagari", "mr": "devanagari", "ne": "devanagari",
+}
+
+// language is the ISO 639-1 code: the declared one (html lang, meta,
+// og:locale) unless the text is plainly in another script, else the one
+// whatlanggo detects in the text.
+func language(m pageMeta, paras []string) string {
+	declared := ""
+	for _, l := range []string{m.lang, m.contentLang, m.ogLocale} {
+		if p := primaryTag(l); p != "" {
+			declared = p
+			break
+		}
+	}
+	var sample strings.Builder
+	for _, p := range paras {
+		if sample.Len() > 3000 {
+			break
+		}
+		sample.WriteString(p)
+		sample.WriteByte('\n')
+	}
+	text := sample.String()
+	if text == "" {
+		return declared
+	}
+	textScript := articleScript([]para{{text: text}})
+	if declared != "" {
+		ds := langScripts[declared]
+		if ds == "" {
+			ds = "latin"
+		}
+		if ds == textScript || textScript == "" {
+			return declared
+		}
+	}
+	info := whatlanggo.Detect(text)
+	if code := info.Lang.Iso6391(); code != "" && (info.IsReliable() || declared == "") {
+		return code
+	}
+	return declared
+}
+
+// primaryTag returns the two-letter primary subtag of a language tag.
+func primaryTag(tag string) string {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	if i := strings.IndexAny(tag, "-_"); i >= 0 {
+		tag = tag[:i]
+	}
+	if len(tag) != 2 || tag[0] < 'a' || tag[0] > 'z' || tag[1] < 'a' || tag[1] > 'z' {
+		return ""
+	}
+	return tag
+}
+
+func runesOf(ps []para) int {
+	n := 0
+	for _, p := range ps {
+		n += p.runes
+	}
+	return n
+}
+
+func body(doc *html.Node) *html.Node {
+	for n := doc; n != nil; n = next(n, doc, false) {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Body {
+			return n
+		}
+	}
+	return nil
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_'
+}
+
+func label(u string) string {
+	if u == "" {
+		return "page"
+	}
+	return u
+}
+
+// notHTMLType reports content types that are certainly not a web page.
+func notHTMLType(ct string) (string, bool) {
+	if ct == "" {
+		return "", false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "", false
+	}
+	switch {
+	case strings.HasPrefix(mt, "image/"), strings.HasPrefix(mt, "audio/"), strings.HasPrefix(mt, "video/"), strings.HasPrefix(mt, "font/"):
+		return mt, true
+	}
+	switch mt {
+	case "application/pdf", "application/zip", "application/gzip", "application/octet-stream", "application/x-gzip", "application/json":
+		return mt, true
+	}
+	return "", false
+}
+
+// binaryReason says why decoded text is not an HTML page, or "" when it
+// may be one: control characters or replacement characters in bulk mean
+// binary data, and a page without a single tag is not HTML.
+func binaryReason(text string) string {
+	head := text
+	if len(head) > 8192 {
+		head = head[:8192]
+	}
+	ctrl, bad, total := 0, 0, 0
+	for _, r := range head {
+		total++
+		switch {
+		case r == utf8.RuneError:
+			bad++
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r' && r != '\f':
+			ctrl++
+		}
+	}
+	if total == 0 {
+		return "empty input"
+	}
+	if ctrl*20 > total {
+		return "binary data (control characters)"
+	}
+	if bad*3 > total {
+		return "binary data (undecodable bytes)"
+	}
+	if !strings.Contains(text, "<") {
+		return "no HTML markup"
+	}
+	return ""
+}

@@ -1,0 +1,145 @@
+package cleaner
+
+import (
+	"bytes"
+	"mime"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/saintfish/chardet"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// prescanLen is how much of the page is searched for a <meta> charset
+// declaration. The HTML standard says 1024 bytes; real pages often put a long
+// <head> (inline CSS, scripts) first, so we look further, as browsers'
+// "prescan" effectively does when the declaration is late.
+const prescanLen = 4096
+
+// detectLen caps the sample given to the statistical detector.
+const detectLen = 64 << 10
+
+// metaCharset finds charset=... in <meta charset> and in the content of
+// <meta http-equiv="content-type">. Compiled once; never mutated.
+var metaCharset = regexp.MustCompile(`(?i)<meta[^>]+?charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)`)
+
+// looseCharset reads charset=... from a header mime cannot parse.
+var looseCharset = regexp.MustCompile(`(?i)charset\s*=\s*["']?([a-z0-9_:.\-]+)`)
+
+// decoded is a page's text in UTF-8 and where its encoding came from.
+type decoded struct {
+	text     string
+	encoding string // canonical label, e.g. "utf-8", "gb18030"
+	source   string // "header", "bom", "meta", "detected", "default"
+}
+
+// decode turns raw bytes into UTF-8 in Scrapy's order of evidence: the HTTP
+// header charset, a byte order mark, a <meta> declaration, then statistical
+// detection. A declared UTF-8 that the bytes contradict is not trusted (that
+// is the commonest wrong declaration); other declarations are. Invalid bytes
+// become U+FFFD; decoding never fails.
+func decode(body []byte, contentType string) decoded {
+	if enc, name, ok := headerCharset(contentType); ok && !(name == "utf-8" && !utf8.Valid(body)) {
+		return decodeWith(body, enc, name, "header")
+	}
+	if enc, name, n := bomEncoding(body); enc != nil {
+		return decodeWith(body[n:], enc, name, "bom")
+	}
+	head := body
+	if len(head) > prescanLen {
+		head = head[:prescanLen]
+	}
+	if m := metaCharset.FindSubmatch(head); m != nil {
+		if enc, name := lookupCharset(string(m[1])); enc != nil && !(name == "utf-8" && !utf8.Valid(body)) {
+			// A page decoded as UTF-16 by its meta tag alone is wrong by
+			// definition (the tag itself was readable as ASCII).
+			if !strings.HasPrefix(name, "utf-16") {
+				return decodeWith(body, enc, name, "meta")
+			}
+		}
+	}
+	if utf8.Valid(body) {
+		return decoded{text: string(body), encoding: "utf-8", source: "detected"}
+	}
+	sample := body
+	if len(sample) > detectLen {
+		sample = sample[:detectLen]
+		// Do not cut a multi-byte sequence in two for the detector.
+		for i := 0; i < 3 && len(sample) > 0 && sample[len(sample)-1]&0x80 != 0; i++ {
+			sample = sample[:len(sample)-1]
+		}
+	}
+	if r, err := chardet.NewHtmlDetector().DetectBest(sample); err == nil && r.Confidence >= 10 {
+		if enc, name := lookupCharset(r.Charset); enc != nil && name != "utf-8" {
+			return decodeWith(body, enc, name, "detected")
+		}
+	}
+	// windows-1252 is what browsers fall back to for Western pages; it
+	// maps every byte, so nothing is lost to U+FFFD.
+	enc, name := lookupCharset("windows-1252")
+	return decodeWith(body, enc, name, "default")
+}
+
+func headerCharset(contentType string) (encoding.Encoding, string, bool) {
+	if contentType == "" {
+		return nil, "", false
+	}
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		// A sloppy header ("text/html; charset=gbk;;") still names its charset.
+		if m := looseCharset.FindStringSubmatch(contentType); m != nil {
+			params = map[string]string{"charset": m[1]}
+		}
+	}
+	label := params["charset"]
+	if label == "" {
+		return nil, "", false
+	}
+	enc, name := lookupCharset(label)
+	return enc, name, enc != nil
+}
+
+// lookupCharset maps a label to an encoding, treating GB2312 and GBK as
+// their superset GB18030 (pages labelled gb2312 routinely use GBK and
+// GB18030 characters).
+func lookupCharset(label string) (encoding.Encoding, string) {
+	enc, name := charset.Lookup(strings.TrimSpace(label))
+	if enc == nil {
+		return nil, ""
+	}
+	switch name {
+	case "gbk", "gb2312", "gb18030":
+		return simplifiedchinese.GB18030, "gb18030"
+	}
+	return enc, name
+}
+
+func bomEncoding(b []byte) (encoding.Encoding, string, int) {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		return unicode.UTF8, "utf-8", 3
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		return unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "utf-16be", 2
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		return unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "utf-16le", 2
+	}
+	return nil, "", 0
+}
+
+func decodeWith(b []byte, enc encoding.Encoding, name, source string) decoded {
+	if name == "utf-8" {
+		return decoded{text: strings.ToValidUTF8(string(b), "\uFFFD"), encoding: name, source: source}
+	}
+	out, err := enc.NewDecoder().Bytes(b)
+	if err != nil {
+		// x/text decoders replace invalid input themselves; an error here
+		// means a transformer failed outright. Fall back to the bytes as
+		// UTF-8 with replacement characters rather than failing the page.
+		return decoded{text: strings.ToValidUTF8(string(b), "\uFFFD"), encoding: "utf-8", source: "fallback"}
+	}
+	return decoded{text: strings.ToValidUTF8(string(out), "\uFFFD"), encoding: name, source: source}
+}

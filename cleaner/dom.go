@@ -1,0 +1,159 @@
+package cleaner
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// The DOM helpers below never recurse, so a pathological nesting depth
+// cannot exhaust the stack.
+
+// next returns the node after n in document order, skipping n's subtree
+// when skipChildren is set, and stopping at root.
+func next(n, root *html.Node, skipChildren bool) *html.Node {
+	if !skipChildren && n.FirstChild != nil {
+		return n.FirstChild
+	}
+	for n != nil && n != root {
+		if n.NextSibling != nil {
+			return n.NextSibling
+		}
+		n = n.Parent
+	}
+	return nil
+}
+
+func attr(n *html.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key && a.Namespace == "" {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func hasAttr(n *html.Node, key string) bool {
+	for _, a := range n.Attr {
+		if a.Key == key && a.Namespace == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// invisibleText says whether text under this element is never rendered.
+func invisibleText(a atom.Atom) bool {
+	switch a {
+	case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Svg, atom.Math, atom.Iframe, atom.Object, atom.Head, atom.Title, atom.Select, atom.Option, atom.Textarea, atom.Button:
+		return true
+	}
+	return false
+}
+
+// textOf returns the rendered text of n with whitespace collapsed.
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	for c := n; c != nil; {
+		skip := false
+		switch c.Type {
+		case html.TextNode:
+			b.WriteString(c.Data)
+		case html.ElementNode:
+			if c != n && invisibleText(c.DataAtom) {
+				skip = true
+			} else if c.DataAtom == atom.Br || isBlock(c.DataAtom) {
+				b.WriteByte(' ')
+			}
+		}
+		c = next(c, n, skip)
+	}
+	return collapse(b.String())
+}
+
+// textLen counts the non-space runes rendered under n, cheaply.
+func textLen(n *html.Node) int {
+	total := 0
+	for c := n; c != nil; {
+		skip := false
+		switch c.Type {
+		case html.TextNode:
+			for _, r := range c.Data {
+				if !unicode.IsSpace(r) {
+					total++
+				}
+			}
+		case html.ElementNode:
+			skip = c != n && invisibleText(c.DataAtom)
+		}
+		c = next(c, n, skip)
+	}
+	return total
+}
+
+// collapse folds runs of white space into one space, trims the ends and
+// drops invisible format characters (soft hyphen, zero-width space, BOM).
+func collapse(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for _, r := range s {
+		switch {
+		case r == '\u00ad' || r == '\u200b' || r == '\ufeff' || r == '\u200c' || r == '\u200d' || r == '\u2060':
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// isBlock reports the elements that start a new paragraph.
+func isBlock(a atom.Atom) bool {
+	switch a {
+	case atom.P, atom.Div, atom.Section, atom.Article, atom.Main, atom.Header, atom.Footer, atom.Aside, atom.Nav,
+		atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Li, atom.Ul, atom.Ol, atom.Dl, atom.Dt, atom.Dd,
+		atom.Blockquote, atom.Pre, atom.Table, atom.Thead, atom.Tbody, atom.Tfoot, atom.Tr, atom.Td, atom.Th, atom.Caption,
+		atom.Figure, atom.Figcaption, atom.Form, atom.Fieldset, atom.Hr, atom.Address, atom.Details, atom.Summary,
+		atom.Center, atom.Body, atom.Html, atom.Dialog, atom.Menu:
+		return true
+	}
+	return false
+}
+
+// depth returns the maximum element nesting depth under root, stopping
+// early once limit is exceeded.
+func depth(root *html.Node, limit int) int {
+	max, d := 0, 0
+	n := root
+	for n != nil {
+		if n.FirstChild != nil {
+			n = n.FirstChild
+			d++
+			if d > max {
+				max = d
+				if max > limit {
+					return max
+				}
+			}
+			continue
+		}
+		for n != nil && n != root && n.NextSibling == nil {
+			n = n.Parent
+			d--
+		}
+		if n == nil || n == root {
+			break
+		}
+		n = n.NextSibling
+	}
+	return max
+}

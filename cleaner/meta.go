@@ -1,0 +1,339 @@
+package cleaner
+
+import (
+	"encoding/json"
+	nurl "net/url"
+	"strings"
+	"time"
+
+	"github.com/markusmobius/go-htmldate"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// pageMeta is what the page says about itself, read in one walk of the DOM
+// before extraction changes it.
+type pageMeta struct {
+	lang, htmlTitle, h1            string
+	ogTitle, twTitle, ldHeadline   string
+	siteName, ldPublisher, appName string
+	canonical, ogURL               string
+	published                      []string // candidate date strings, best first
+	author, ldAuthor               string
+	contentLang, ogLocale          string
+}
+
+func readMeta(doc *html.Node) pageMeta {
+	var m pageMeta
+	var pubMeta, pubLD, pubTime []string
+	for n := doc; n != nil; {
+		if n.Type != html.ElementNode {
+			n = next(n, doc, false)
+			continue
+		}
+		skip := false
+		switch n.DataAtom {
+		case atom.Html:
+			m.lang = strings.TrimSpace(attr(n, "lang"))
+			if m.lang == "" {
+				m.lang = strings.TrimSpace(attr(n, "xml:lang"))
+			}
+		case atom.Title:
+			if m.htmlTitle == "" && n.Parent != nil && n.Parent.DataAtom != atom.Svg {
+				m.htmlTitle = textContent(n)
+			}
+			skip = true
+		case atom.H1:
+			if m.h1 == "" {
+				m.h1 = textOf(n)
+			}
+		case atom.Meta:
+			key := strings.ToLower(strings.TrimSpace(attr(n, "property")))
+			if key == "" {
+				key = strings.ToLower(strings.TrimSpace(attr(n, "name")))
+			}
+			if key == "" {
+				key = strings.ToLower(strings.TrimSpace(attr(n, "itemprop")))
+			}
+			val := strings.TrimSpace(attr(n, "content"))
+			if he := strings.ToLower(attr(n, "http-equiv")); he == "content-language" && m.contentLang == "" {
+				m.contentLang = val
+			}
+			if val == "" {
+				break
+			}
+			switch key {
+			case "og:title":
+				setOnce(&m.ogTitle, val)
+			case "twitter:title":
+				setOnce(&m.twTitle, val)
+			case "og:site_name":
+				setOnce(&m.siteName, val)
+			case "application-name":
+				setOnce(&m.appName, val)
+			case "og:url":
+				setOnce(&m.ogURL, val)
+			case "og:locale":
+				setOnce(&m.ogLocale, val)
+			case "author", "article:author", "byl", "dc.creator", "sailthru.author", "parsely-author":
+				if !strings.HasPrefix(val, "http") {
+					setOnce(&m.author, val)
+				}
+			case "article:published_time", "datepublished", "publishdate", "pubdate", "publish-date", "publish_date",
+				"dc.date", "dc.date.issued", "dcterms.created", "date", "sailthru.date", "parsely-pub-date", "og:published_time",
+				"article.published", "published-date", "release_date", "originalpublicationdate":
+				pubMeta = append(pubMeta, val)
+			}
+		case atom.Link:
+			if strings.Contains(" "+strings.ToLower(attr(n, "rel"))+" ", " canonical ") {
+				setOnce(&m.canonical, strings.TrimSpace(attr(n, "href")))
+			}
+		case atom.Script:
+			if strings.Contains(strings.ToLower(attr(n, "type")), "ld+json") {
+				m.readJSONLD(textContent(n), &pubLD)
+			}
+			skip = true
+		case atom.Time:
+			if dt := strings.TrimSpace(attr(n, "datetime")); dt != "" && len(pubTime) < 3 {
+				if hasAttr(n, "pubdate") || strings.Contains(strings.ToLower(attr(n, "itemprop")), "published") {
+					pubTime = append([]string{dt}, pubTime...)
+				} else {
+					pubTime = append(pubTime, dt)
+				}
+			}
+		case atom.Style, atom.Noscript, atom.Template, atom.Svg:
+			skip = true
+		}
+		n = next(n, doc, skip)
+	}
+	m.published = append(append(pubMeta, pubLD...), pubTime...)
+	return m
+}
+
+func setOnce(dst *string, v string) {
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+// textContent returns the concatenated text nodes under n (for <title> and
+// <script>, whose content is raw text).
+func textContent(n *html.Node) string {
+	var b strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// readJSONLD takes headline, dates, author and publisher from schema.org
+// JSON-LD. Broken JSON is ignored: the page's other metadata still counts.
+func (m *pageMeta) readJSONLD(src string, pub *[]string) {
+	if len(src) > 1<<20 {
+		return
+	}
+	var v any
+	if err := json.Unmarshal([]byte(src), &v); err != nil {
+		return
+	}
+	// Iterative walk over the decoded value with a bounded budget.
+	stack := []any{v}
+	for budget := 0; len(stack) > 0 && budget < 10000; budget++ {
+		cur := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		switch x := cur.(type) {
+		case []any:
+			stack = append(stack, x...)
+		case map[string]any:
+			if g, ok := x["@graph"]; ok {
+				stack = append(stack, g)
+			}
+			if !isArticleType(x["@type"]) {
+				continue
+			}
+			if s, ok := x["headline"].(string); ok {
+				setOnce(&m.ldHeadline, strings.TrimSpace(s))
+			}
+			if s, ok := x["datePublished"].(string); ok && s != "" {
+				*pub = append(*pub, s)
+			}
+			if a := ldName(x["author"]); a != "" {
+				setOnce(&m.ldAuthor, a)
+			}
+			if p := ldName(x["publisher"]); p != "" {
+				setOnce(&m.ldPublisher, p)
+			}
+		}
+	}
+}
+
+func isArticleType(t any) bool {
+	check := func(s string) bool {
+		s = strings.ToLower(s)
+		return strings.Contains(s, "article") || strings.Contains(s, "posting") || s == "reportagenews" || s == "newsarticle" || s == "webpage" || s == "report"
+	}
+	switch x := t.(type) {
+	case string:
+		return check(x)
+	case []any:
+		for _, e := range x {
+			if s, ok := e.(string); ok && check(s) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ldName reads a schema.org Person/Organization (or a list of them) as
+// "A, B".
+func ldName(v any) string {
+	switch x := v.(type) {
+	case string:
+		if strings.HasPrefix(x, "http") {
+			return ""
+		}
+		return strings.TrimSpace(x)
+	case map[string]any:
+		if s, ok := x["name"].(string); ok {
+			return strings.TrimSpace(s)
+		}
+	case []any:
+		var names []string
+		for _, e := range x {
+			if n := ldName(e); n != "" {
+				names = append(names, n)
+			}
+			if len(names) == 5 {
+				break
+			}
+		}
+		return strings.Join(names, ", ")
+	}
+	return ""
+}
+
+var dateLayouts = []string{
+	time.RFC3339Nano, "2006-01-02T15:04:05Z0700", "2006-01-02T15:04:05.999999999Z0700", "2006-01-02T15:04:05",
+	"2006-01-02T15:04Z07:00", "2006-01-02T15:04", "2006-01-02 15:04:05Z07:00", "2006-01-02 15:04:05 -0700", "2006-01-02 15:04:05",
+	"2006-01-02 15:04", "2006-01-02", "2006/01/02", "20060102", time.RFC1123Z, time.RFC1123, "Mon, 2 Jan 2006 15:04:05 -0700",
+}
+
+// parseDate reads the machine-readable date formats that meta tags,
+// JSON-LD and <time datetime> use. Anything fancier goes to htmldate.
+func parseDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			if t.Year() < 1995 || t.Year() > time.Now().Year()+1 {
+				return time.Time{}, false
+			}
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// publishedDate tries the page's own machine-readable dates first (cheap),
+// then htmldate in its fast mode (URL, more meta tags, visible dates).
+func publishedDate(doc *html.Node, m pageMeta, pageURL string) time.Time {
+	for _, s := range m.published {
+		if t, ok := parseDate(s); ok {
+			return t
+		}
+	}
+	res, err := htmldate.FromDocument(doc, htmldate.Options{
+		URL:                 pageURL,
+		UseOriginalDate:     true,
+		SkipExtensiveSearch: true,
+	})
+	if err != nil || res.IsZero() {
+		return time.Time{}
+	}
+	return res.DateTime
+}
+
+// canonicalURL: <link rel=canonical> resolved against the page URL, else
+// og:url, else the page URL. Only http(s) results count.
+func canonicalURL(m pageMeta, pageURL string) string {
+	base, _ := nurl.Parse(pageURL)
+	for _, c := range []string{m.canonical, m.ogURL} {
+		if c == "" {
+			continue
+		}
+		u, err := nurl.Parse(c)
+		if err != nil {
+			continue
+		}
+		if base != nil {
+			u = base.ResolveReference(u)
+		}
+		if (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+			u.Fragment = ""
+			return u.String()
+		}
+	}
+	return pageURL
+}
+
+// titleSeparators split "Headline | Site" style titles.
+var titleSeparators = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", " / ", "｜", " _ "}
+
+// cleanTitle removes a site-name suffix (or prefix) from a title: the
+// segment after the last separator when it matches the site name or host,
+// or when it is short and the rest is a real headline.
+func cleanTitle(title, siteName, host string) string {
+	title = collapse(title)
+	site := normKey(siteName)
+	hostKey := normKey(strings.TrimPrefix(host, "www."))
+	if i := strings.LastIndex(hostKey, "."); i > 0 {
+		hostKey = hostKey[:i]
+	}
+	matchesSite := func(seg string) bool {
+		k := normKey(seg)
+		if k == "" {
+			return false
+		}
+		if site != "" && (k == site || strings.Contains(site, k) || strings.Contains(k, site)) {
+			return true
+		}
+		kc := strings.ReplaceAll(k, " ", "")
+		hc := strings.ReplaceAll(hostKey, " ", "")
+		return hc != "" && (strings.Contains(hc, kc) || strings.Contains(kc, hc))
+	}
+	for _, sep := range titleSeparators {
+		i := strings.LastIndex(title, sep)
+		if i <= 0 {
+			continue
+		}
+		head, tail := strings.TrimSpace(title[:i]), strings.TrimSpace(title[i+len(sep):])
+		if matchesSite(tail) || (len(strings.Fields(tail)) <= 3 && len(strings.Fields(head)) >= 4 && sep != " - ") {
+			return head
+		}
+		if j := strings.Index(title, sep); j > 0 && matchesSite(title[:j]) {
+			return strings.TrimSpace(title[j+len(sep):])
+		}
+	}
+	return title
+}
+
+// normKey lower-cases and keeps letters, digits and single spaces, for
+// comparing titles and site names.
+func normKey(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.ToLower(s) {
+		if isWordRune(r) {
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		} else {
+			space = true
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,125 @@
+package cleaner
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// para is one paragraph of extracted text with what the rules need to know
+// about its markup.
+type para struct {
+	text      string
+	runes     int  // non-space runes
+	linkRunes int  // of which inside <a>
+	heading   bool // inside h1-h6
+	listItem  bool // inside li
+}
+
+// splitter cuts an element into paragraphs: one per block element (and per
+// <br>-separated line), in document order, whitespace collapsed.
+type splitter struct {
+	out       []para
+	buf       strings.Builder
+	runes     int
+	linkRunes int
+	linkDepth int
+	heading   int
+	list      int
+}
+
+func paragraphs(root *html.Node) []para {
+	if root == nil {
+		return nil
+	}
+	s := &splitter{}
+	n := root
+	for {
+		descend := s.enter(n)
+		if descend && n.FirstChild != nil {
+			n = n.FirstChild
+			continue
+		}
+		s.exit(n)
+		for n != root && n.NextSibling == nil {
+			n = n.Parent
+			s.exit(n)
+		}
+		if n == root {
+			break
+		}
+		n = n.NextSibling
+	}
+	s.flush()
+	return s.out
+}
+
+func (s *splitter) enter(n *html.Node) bool {
+	switch n.Type {
+	case html.TextNode:
+		s.buf.WriteString(n.Data)
+		for _, r := range n.Data {
+			if !unicode.IsSpace(r) {
+				s.runes++
+				if s.linkDepth > 0 {
+					s.linkRunes++
+				}
+			}
+		}
+		return false
+	case html.ElementNode:
+	default:
+		return n.Type == html.DocumentNode
+	}
+	if invisibleText(n.DataAtom) {
+		return false
+	}
+	switch {
+	case n.DataAtom == atom.Br:
+		s.flush()
+		return false
+	case n.DataAtom == atom.A:
+		s.linkDepth++
+	case n.DataAtom == atom.Img || n.DataAtom == atom.Input:
+		return false
+	case isBlock(n.DataAtom):
+		s.flush()
+		switch n.DataAtom {
+		case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+			s.heading++
+		case atom.Li, atom.Dd, atom.Dt:
+			s.list++
+		}
+	}
+	return true
+}
+
+func (s *splitter) exit(n *html.Node) {
+	if n.Type != html.ElementNode || invisibleText(n.DataAtom) {
+		return
+	}
+	switch {
+	case n.DataAtom == atom.A:
+		s.linkDepth--
+	case isBlock(n.DataAtom):
+		s.flush()
+		switch n.DataAtom {
+		case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+			s.heading--
+		case atom.Li, atom.Dd, atom.Dt:
+			s.list--
+		}
+	}
+}
+
+func (s *splitter) flush() {
+	if s.runes > 0 {
+		if t := collapse(s.buf.String()); t != "" {
+			s.out = append(s.out, para{text: t, runes: s.runes, linkRunes: s.linkRunes, heading: s.heading > 0, listItem: s.list > 0})
+		}
+	}
+	s.buf.Reset()
+	s.runes, s.linkRunes = 0, 0
+}

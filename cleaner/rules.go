@@ -1,0 +1,357 @@
+package cleaner
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Rule names: the rule label of winnow_boilerplate_removed_total. Short,
+// stable, snake_case; never renamed once shipped.
+const (
+	ruleLogin      = "login_prompt"
+	rulePaywall    = "paywall_prompt"
+	ruleCookie     = "cookie_notice"
+	ruleAdblock    = "adblock_notice"
+	ruleShare      = "share_prompt"
+	ruleNewsletter = "newsletter_prompt"
+	ruleComments   = "comments_prompt"
+	ruleVideo      = "video_promo"
+	ruleRelated    = "related_teaser"
+	ruleTags       = "tag_footer"
+	ruleMobile     = "mobile_link"
+	ruleTop        = "back_to_top"
+	ruleUpdate     = "update_notice"
+	ruleAd         = "ad_label"
+	ruleBreadcrumb = "breadcrumb"
+	ruleAgency     = "agency_credit"
+	ruleByline     = "byline_timestamp"
+	ruleSource     = "source_line"
+	ruleForeign    = "foreign_script"
+	ruleDuplicate  = "duplicate"
+	ruleLinkDense  = "link_dense"
+	ruleTitle      = "title_repeat"
+	ruleHelp       = "chrome_neighbour"
+	ruleNoText     = "no_text"
+)
+
+// paragraphRules lists the rules applied to extracted paragraphs, in
+// the order Rules reports them.
+var paragraphRules = []string{
+	ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleShare, ruleNewsletter, ruleComments, ruleVideo,
+	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleByline,
+	ruleSource, ruleForeign, ruleDuplicate, ruleLinkDense, ruleTitle, ruleHelp, ruleNoText,
+}
+
+// phrase is one pattern of a phrase rule: it only fires on paragraphs of at
+// most max runes, so a long article paragraph that happens to mention
+// cookies, comments or a login stays.
+type phrase struct {
+	re  *regexp.Regexp
+	max int
+}
+
+type phraseRule struct {
+	name    string
+	phrases []phrase
+}
+
+// ruleSet holds every compiled pattern. It is built once by New and only
+// read afterwards, so one Cleaner serves concurrent callers.
+type ruleSet struct {
+	phrases []phraseRule
+	date    *regexp.Regexp // dates and times, for byline/timestamp lines
+	filler  *regexp.Regexp // words that go with a timestamp: updated, published, GMT...
+	byline  *regexp.Regexp // "By Jane Doe", "Von Max Muster", "Автор: ..."
+	name    *regexp.Regexp // a run of capitalised words
+	sourceW *regexp.Regexp // words marking a source line
+	teaser  *regexp.Regexp // "Headline | Author Name"
+	social  *regexp.Regexp // lines made only of social network names
+	help    *regexp.Regexp // very short questions/labels next to chrome
+}
+
+// Patterns are matched against the lower-cased paragraph. Go's \b only
+// knows ASCII letters, so patterns that start or end with a non-ASCII
+// letter use explicit (^|\P{L}) guards instead.
+func newRuleSet() *ruleSet {
+	ph := func(max int, pats ...string) []phrase {
+		out := make([]phrase, len(pats))
+		for i, p := range pats {
+			out[i] = phrase{re: regexp.MustCompile(p), max: max}
+		}
+		return out
+	}
+	join := func(lists ...[]phrase) []phrase {
+		var out []phrase
+		for _, l := range lists {
+			out = append(out, l...)
+		}
+		return out
+	}
+	rs := &ruleSet{}
+	rs.phrases = []phraseRule{
+		{ruleLogin, join(
+			ph(260,
+				// English
+				`\b(register|sign ?up|subscribe|log ?in|sign ?in|create (a|an|your) (free )?account|become a (member|subscriber))\b.{0,50}\b(to (continue|keep) reading|to (read|access|view|unlock|comment|continue|join)|for free|for unlimited)`,
+				`\balready (have an account|registered|a (subscriber|member))`,
+				`\bdon'?t have an account`,
+				`^registration is\b.{0,30}\bfree`,
+				`^by registering\b`,
+				`^by (clicking|signing up|registering|creating an account|continuing)\b.{0,80}\b(you (agree|confirm|accept)|terms|privacy)`,
+				`\bforgot (your )?(password|username)`,
+				`\bprotected by recaptcha\b`,
+				// German
+				`\b(anmelden|registrieren|einloggen)\b.{0,50}(weiterlesen|um (weiter|den artikel)|kostenlos)`,
+				`\bbereits (ein )?(konto|registriert|abonnent|kunde)`, `\bnoch kein (konto|abo|kundenkonto)`, `\bpasswort vergessen`,
+				// French
+				`\b(connectez-vous|inscrivez-vous|identifiez-vous|se connecter|s'inscrire|créer un compte|créez (un|votre) compte)\b.{0,50}\b(pour (lire|continuer|accéder|poursuivre)|gratuitement)`,
+				`\bdéjà (un compte|inscrit|abonné|client)`, `\bmot de passe oublié`,
+				// Spanish
+				`\b(regístrate|registrate|registrarse|inicia sesión|iniciar sesión|crea (una|tu) cuenta|crear cuenta)\b.{0,50}\b(para (seguir|continuar|leer|acceder)|gratis)`,
+				`\bya (tienes|tiene|eres) (una cuenta|cuenta|suscriptor)`, `(olvidaste|olvidó) (tu|su) contraseña`,
+				// Russian
+				`(зарегистрируйтесь|войдите|авторизуйтесь)[^.]{0,50}(чтобы|для)`,
+				`уже есть (аккаунт|учетная запись|учётная запись)`, `забыли пароль`,
+			),
+			ph(40,
+				`^(log ?in|sign ?in|log ?out|sign ?out|register|sign ?up|my account|create (an )?account|remember me|keep me (logged|signed) in)( (here|now|for free))?[.!]?$`,
+				`^(username|user name|password|e-?mail( address)?)(\s*(/|or)\s*(username|e-?mail( address)?))?\s*:?$`,
+				`^(anmelden|registrieren|einloggen|abmelden|mein konto|benutzername|passwort|angemeldet bleiben)[.!:]?$`,
+				`^(se connecter|connexion|s'inscrire|inscription|mon compte|mot de passe|identifiant|se déconnecter)[.!:]?$`,
+				`^(iniciar sesión|inicia sesión|registrarse|regístrate|mi cuenta|contraseña|usuario|acceder|cerrar sesión)[.!:]?$`,
+				`^(войти|вход|регистрация|зарегистрироваться|выйти|личный кабинет|пароль|логин)[.!:]?$`,
+				// Chinese, Japanese, Korean login-box lines: only short UI-like lines,
+				// never a sentence that happens to contain 登录 ("landfall").
+				`(登录|登入|注册|用户名|密码|验证码|换一张|看不清|忘记密码|退出登录|会员中心|欢迎访问|欢迎您|ログイン|会員登録|パスワード|로그인|회원가입|비밀번호)`,
+			),
+		)},
+		{rulePaywall, ph(300,
+			`\b(subscribe|subscription|subscribers?)\b.{0,60}\b(continue reading|keep reading|to read (the|this|more)|full access|unlimited access)`,
+			`\bthis (article|content|story) is (only )?(available|reserved|exclusive) (to|for) (subscribers|members|premium)`,
+			`\b(nur für|exklusiv für) (abonnenten|abonnentinnen|abonnierende)`, `\bweiterlesen mit\b`,
+			`\bréservée? aux abonnés`, `\b(la suite|l'intégralité)( de cet article)? est réservée`, `\babonnez-vous pour\b`,
+			`\b(exclusivo|contenido exclusivo) para (suscriptores|socios)`, `\bsuscríbete para\b`,
+			`(материал|статья|доступ)[^.]{0,30}подписчик`,
+			`(订阅|付费)(后)?(阅读|查看)全文`,
+		)},
+		{ruleCookie, join(
+			ph(400,
+				`\b(we|this (web)?site|our (web)?site|we and our partners)( and our partners)? (use|uses|are using) cookies`,
+				`\baccept (all )?cookies\b`,
+				`\bby (continuing|using|browsing)\b.{0,60}\b(you (agree|accept|consent)|cookies)`,
+				`\b(manage|reject|decline|customi[sz]e) (all )?(cookies|cookie settings)`,
+				`\b(wir verwenden|wir nutzen|diese (web)?seite (verwendet|nutzt)) cookies`, `\bcookies (akzeptieren|zulassen|ablehnen)`,
+				`\b(nous utilisons|ce site utilise|notre site utilise) (des )?(cookies|traceurs)`, `\baccepter (les|tous les) cookies`,
+				`\b(utilizamos|usamos|este sitio (web )?utiliza|esta web utiliza) (cookies|galletas)`, `\baceptar (todas las )?cookies`,
+				`(мы используем|сайт использует|используем|использует) (файлы )?(cookie|куки)`,
+				`(本网站|我们|本站)(会)?使用(了)?\s?cookies?`, `(接受|同意)(所有)?\s?cookies?`,
+			),
+			ph(120,
+				`\bcookie[- ]?(policy|settings|preferences|consent|notice|richtlinie|einstellungen)\b`,
+				`\b(politique|paramètres|gestion) (de|des) cookies\b`, `\b(política|configuración) de cookies\b`,
+				`(политика|настройки) (использования )?(файлов )?cookie`, `cookie\s?(政策|设置)`,
+				`^(alle akzeptieren|tout accepter|tout refuser|aceptar todo|rechazar todo|accept all|reject all|принять все)$`,
+			),
+		)},
+		{ruleAdblock, ph(300,
+			`\bad ?-?block(er|ers|ing)?\b`, `\b(disable|turn off|pause) your ad`, `\bwhitelist (us|our site|this site)\b`,
+			`\b(werbeblocker|adblocker|ad-blocker)`, `\bbloqueur de (publicités?|pubs?)`,
+			`\bbloqueador de (anuncios|publicidad)`, `блокировщик(а|ом)? рекламы`, `(广告拦截|屏蔽广告|广告屏蔽)`,
+		)},
+		{ruleShare, ph(120,
+			`^(share|share this( article| story| page| post)?|share on [a-z]+|share via [a-z]+|tweet|e-?mail|print|copy link|link copied|teilen|artikel teilen|partager|partager (cet|l') ?article|compartir|compartir (en [a-z]+|este artículo)|поделиться|分享到?|转发)[.:!]?$`,
+			`^(follow us|folgen sie uns|suivez-nous|síguenos|siguenos|подписывайтесь на нас|关注我们)`,
+			`\b(share (this|the) (article|story|post)|click to share)\b`,
+		)},
+		{ruleNewsletter, join(
+			ph(260,
+				`\b(sign up|subscribe|register)\b.{0,40}\bnewsletters?\b`, `\bnewsletters?\b.{0,40}\b(sign up|subscribe)`,
+				`\b(straight|delivered|direct(ly)?|right) (in)?to your inbox\b`, `^get (our|the) .{0,40}(newsletter|briefing)`,
+				`\benter your e-?mail( address)?\b`,
+				`\bnewsletter (abonnieren|bestellen)`, `\b(melden sie sich|registrieren sie sich)\b.{0,30}\bnewsletter`,
+				`\b(inscrivez-vous|abonnez-vous) (à|a) (notre|la|nos) (newsletter|lettre)`, `\brecevez (notre|nos) (newsletter|lettre)`,
+				`\b(suscríbete|suscribete|apúntate) (a|al) (nuestro |nuestra |nuestros )?(boletín|newsletter)`,
+				`подпишитесь на (нашу |наш )?(рассылку|новости|канал)`, `подписаться на рассылку`,
+				`订阅(我们的)?(新闻|邮件|电子报|简报)`,
+			),
+			ph(60, `\bnewsletters?\b`, `^(subscribe|abonnieren|s'abonner|suscribirse|подписаться|订阅)[.!]?$`),
+		)},
+		{ruleComments, ph(200,
+			`\bjoin (our|the) .{0,30}(comment(ing|s)?|conversation|discussion|debate|forum)`, `^join .{0,40}conversations\b`,
+			`^(\d+\s+)?comments?( \(\d+\))?$`, `\b(leave|post|add|write) a (comment|reply)\b`,
+			`\b(show|view|load|read|see) (all )?(\d+ )?(comments|replies)\b`, `\bbe the first to comment\b`,
+			`\bcomments? (are|is) (now )?(closed|disabled)`, `^(reply|report|like)$`,
+			`\bkommentare? (anzeigen|schreiben|verfassen|lesen)`, `^(\d+ )?kommentare?$`, `\bdiskutieren sie mit`,
+			`\b(laisser|écrire|ajouter) un commentaire`, `^(\d+ )?(commentaires?|réactions?)$`, `^réagissez`,
+			`\b(deja|dejar|escribe|añade) (un|tu) comentario`, `^(\d+ )?comentarios?$`,
+			`(оставить|оставьте|написать|добавить) комментарий`, `^(\d+ )?комментари(и|ев|й|я)$`,
+			`(发表|我要|查看|全部|网友|热门)评论`, `^评论(\d+)?$`,
+		)},
+		{ruleVideo, ph(170,
+			`^(watch|video|listen|live|play|watch live|watch now|watch again)\s*[:|]`,
+			`^watch (live|now|the video|again|as|our|the full)\b`, `^(click|tap) (here )?to (watch|play|listen)`,
+			`^join (our|us|the) .{0,60}\b(event|panel|webinar|q&a|livestream)\b`,
+			`^(video|sehen sie|jetzt ansehen|im video|hören sie)\s*[:|]`, `^sehen sie (hier|im video)`,
+			`^(vidéo|regardez|à voir|écoutez)\s*[:|]`, `^(vídeo|mira|escucha)\s*[:|]`,
+			`^(видео|смотрите|смотреть|слушайте)\s*[:|]`, `^(视频|直播|点击观看|观看视频)\s*[:：|]`,
+		)},
+		{ruleRelated, ph(200,
+			`^(read more|related|related (articles?|stories|content|coverage)|see also|more on this( story| topic)?|recommended( for you)?|you (may|might) also like|most (read|popular|viewed)|read next|also read|read also|trending( now)?|top stories|editor'?s picks)\b\s*[:.]?`,
+			`^(read|read more|more|also read|see|related|premium|exclusive|subscriber[s -]only|members only|exklusiv|abonnés)\s*[:|]`,
+			`^(lesen sie (auch|mehr|hier)|mehr zum thema|das könnte sie auch interessieren|auch interessant|weitere artikel|meistgelesen)`,
+			`^(lire aussi|à lire aussi|a lire aussi|voir aussi|à voir aussi|sur le même sujet|les plus lus)`,
+			`^(lee también|lea también|te puede interesar|noticias relacionadas|lo más leído|ver también)`,
+			`^(читайте также|читайте еще|читайте ещё|смотрите также|по теме|ещё по теме|еще по теме|самое читаемое|новости по теме)`,
+			`^(相关(阅读|新闻|文章|报道|推荐)|延伸阅读|推荐阅读|热门推荐|猜你喜欢)`,
+		)},
+		{ruleTags, ph(400,
+			`^(tags?|tagged( with)?|keywords?|topics?|filed under|categories|category|schlagworte|schlagwörter|themen|mots[- ]clés|étiquettes|thèmes|etiquetas|palabras clave|temas|теги|метки|ключевые слова|темы|рубрики)\s*[:：]`,
+			`^(标签|关键词|关键字|分类|滚动新闻)`,
+		)},
+		{ruleMobile, ph(60,
+			`^(exit|switch to|view|go to|back to) (the )?(mobile|desktop|full|classic|standard|amp|non-amp) (version|site|view|website)`,
+			`^(mobile|desktop|full) (version|site|view)$`,
+			`^(zur )?(mobilen?|desktop|klassischen) (version|ansicht)`, `^(version|site) (mobile|classique|complète)$`,
+			`^(ir a la )?versión (móvil|clásica|de escritorio|completa)`, `^(мобильная|полная|десктопная) версия`,
+			`(手机版|电脑版|移动版|触屏版)`,
+		)},
+		{ruleTop, ph(40,
+			`^(back|return|go|scroll|jump) to (the )?top`, `^(top|↑|▲)$`, `^nach oben`, `^(retour en haut|haut de (la )?page)`,
+			`^(volver|ir) (arriba|al inicio)`, `^(наверх|вверх)$`, `^(返回顶部|回到顶部)`,
+		)},
+		{ruleUpdate, ph(160,
+			`^(more )?updates? to follow`, `^more to follow`, `^this (is a )?(breaking|developing) (news )?story`,
+			`^this (story|article|post) (is being|will be|has been) updated`,
+			`^follow (the|our) (latest|live) (updates|coverage|news|blog)`, `^(live|latest) updates? below`,
+			`^(mehr in kürze|weitere informationen folgen|dieser artikel wird (laufend )?aktualisiert)`,
+			`^(plus d'informations à venir|article en cours de mise à jour|suivez (notre|le) (direct|live))`,
+			`^(noticia en desarrollo|ampliación en breve|sigue (el|nuestro) directo)`,
+			`^(новость дополняется|подробности позже|следите за (обновлениями|новостями))`,
+			`^(持续更新|更多内容稍后|稍后更新)`,
+		)},
+		{ruleAd, ph(60,
+			`^(advertisement|advertising|advert|sponsored( content)?|anzeige|werbung|publicité|publicidad|реклама|广告|推广)$`,
+			`^(story|article) continues (below|after)`, `^continue reading (below|the main story)`, `^scroll to continue`,
+		)},
+		{ruleBreadcrumb, ph(120,
+			`^(you are here|sie sind hier|vous êtes ici|usted está aquí|вы здесь|您的位置|当前位置|你的位置|现在位置)\s*[:：]?`,
+			`^(home|startseite|accueil|inicio|главная|首页)\s*[>»/›|-]`,
+		)},
+		{ruleAgency, ph(80,
+			`^[(\[]?(pa|ap|afp|reuters|dpa|efe|ansa|tass|xinhua|bloomberg|upi|kyodo|yonhap|press association|associated press|agence france-presse|agencies|тасс|риа новости|интерфакс|新华社|中新社)( ?(/|,|and|&|with|–|-|\+) ?(pa|ap|afp|reuters|dpa|efe|ansa|tass|bloomberg|upi|press association|associated press|agencies|staff))*[)\]]?\.?$`,
+			`^\(?(additional )?(reporting|editing|writing) by [^.]{3,80}\)?\.?$`,
+			`^(©|\(c\)|copyright)\s?\d{4}`,
+		)},
+		{ruleSource, ph(100,
+			`^(source|quelle|fuente|источник|来源|稿源|出处)\s*[:：]`,
+			`(原网页|原文链接|阅读原文|查看原文)$`,
+		)},
+	}
+	const month = `(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)`
+	rs.date = regexp.MustCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th)?\.?\s*(of\s+)?` + month + `\.?,?\s+\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.)|\d{1,2}\s*(am|pm)\b|\d{8})`)
+	rs.filler = regexp.MustCompile(`(?i)(\b(last )?(updated|published|posted|modified|first published|created|updated on|published on|date|time|gmt|utc|bst|cet|cest|est|edt|pst|pdt|on|at|am|um|le|à|el|a las|de|y|and|und|et|hours? ago|minutes? ago|ago|today|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun|aktualisiert|veröffentlicht|stand|uhr|publié|mis à jour|actualizado|publicado)\b|(обновлено|опубликовано|мск|года|г\.|发布|更新|时间|日期|星期.))`)
+	rs.byline = regexp.MustCompile(`^(?i:by|von|par|por|door|di|av|автор:?|текст:?|作者[:：]?|记者[:：]?|责任编辑[:：]?|编辑[:：]?)\s*(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})((\s+|,\s*|\s+(?i:and|und|et|y|и)\s+)(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})){0,7}(\s+(?i:in|en|à|aus|в|from)\s+\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*)?)?\.?$`)
+	rs.name = regexp.MustCompile(`^\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*){0,3}$`)
+	rs.sourceW = regexp.MustCompile(`(?i)(原网页|原文|来源|source|quelle|fuente|источник)`)
+	rs.teaser = regexp.MustCompile(`^.{15,160} \| \p{Lu}[\p{L}'’.\-]+( \p{Lu}[\p{L}'’.\-]+){0,3}$`)
+	rs.social = regexp.MustCompile(`^((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms)[\s,|/•·]*){2,}$`)
+	rs.help = regexp.MustCompile(`^[^.!]{1,30}[?:]$`)
+	return rs
+}
+
+// phrase returns the first phrase rule matching the paragraph.
+func (rs *ruleSet) phrase(text, lower string, runes int) string {
+	for _, r := range rs.phrases {
+		for _, p := range r.phrases {
+			if runes <= p.max && p.re.MatchString(lower) {
+				return r.name
+			}
+		}
+	}
+	if runes <= 160 && rs.teaser.MatchString(text) {
+		return ruleRelated
+	}
+	if runes <= 200 && rs.social.MatchString(lower) {
+		return ruleShare
+	}
+	return ""
+}
+
+// bylineOrStamp recognises bylines, timestamps and source lines: short
+// paragraphs that are nothing but a date or time, optionally with a few
+// capitalised name words ("Tom Batchelor11 February 2022 14:35", "By Jane
+// Doe", "Updated 14:35 GMT", "2022-02-08 00:00:00.0 Some Paper 原网页").
+// It returns the rule and the author name it found, if any.
+func (rs *ruleSet) bylineOrStamp(text string) (rule, author string) {
+	if utf8.RuneCountInString(text) > 120 {
+		return "", ""
+	}
+	if rs.byline.MatchString(text) {
+		return ruleByline, stripBylinePrefix(text)
+	}
+	locs := rs.date.FindAllStringIndex(text, -1)
+	if len(locs) == 0 {
+		return "", ""
+	}
+	startsWithDate := locs[0][0] == 0
+	var rest strings.Builder
+	last := 0
+	for _, l := range locs {
+		rest.WriteString(text[last:l[0]])
+		rest.WriteByte(' ')
+		last = l[1]
+	}
+	rest.WriteString(text[last:])
+	remain := rs.filler.ReplaceAllString(rest.String(), " ")
+	remain = strings.Map(func(r rune) rune {
+		if unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsDigit(r) {
+			if r == '\'' || r == '’' || r == '-' || r == '.' {
+				return r
+			}
+			return ' '
+		}
+		return r
+	}, remain)
+	remain = strings.Trim(collapse(remain), " .-")
+	if remain == "" {
+		return ruleByline, ""
+	}
+	words := strings.Fields(remain)
+	if rs.sourceW.MatchString(remain) && len(words) <= 4 {
+		return ruleSource, ""
+	}
+	if len(words) <= 4 && rs.name.MatchString(remain) {
+		if w := strings.ToLower(words[0]); w == "by" || w == "von" || w == "par" || w == "por" {
+			remain = strings.Join(words[1:], " ")
+		}
+		return ruleByline, remain
+	}
+	if startsWithDate && len(words) <= 3 && !strings.ContainsAny(remain, ".!?") {
+		return ruleSource, ""
+	}
+	return "", ""
+}
+
+func stripBylinePrefix(s string) string {
+	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
+	if i := strings.IndexFunc(s, unicode.IsSpace); i > 0 {
+		first := strings.ToLower(strings.TrimRight(s[:i], ":："))
+		switch first {
+		case "by", "von", "par", "por", "door", "di", "av", "автор", "текст":
+			s = strings.TrimSpace(s[i:])
+		}
+	}
+	for _, p := range []string{"作者", "记者", "责任编辑", "编辑"} {
+		s = strings.TrimPrefix(s, p)
+	}
+	s = strings.TrimLeft(s, ":： ")
+	// "Jane Doe in Kyiv": the place is not part of the name.
+	for _, sep := range []string{" in ", " en ", " à ", " aus ", " в ", " from "} {
+		if i := strings.Index(s, sep); i > 0 {
+			s = s[:i]
+		}
+	}
+	return s
+}
