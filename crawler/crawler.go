@@ -4,11 +4,20 @@ package crawler
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
+	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/gocolly/colly/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"winnow/metrics"
 )
@@ -19,66 +28,446 @@ type Page struct {
 	FinalURL  string // the URL after redirects
 	Status    int    // HTTP status; 304 means unchanged since the last run
 	Header    http.Header
-	Body      []byte
+	Body      []byte // raw bytes as served (after gzip decoding); nil for 304
 	FetchedAt time.Time
 	Depth     int
+	// Unchanged is set for a 304 and for a body whose SHA-256 equals the
+	// last run's: the page needs no cleaning and nothing is written.
+	Unchanged bool
 }
 
+// ErrPageFailed, wrapped in an error returned by emit, marks a page that
+// could not be processed: the crawler counts it, keeps no state for it (so
+// the next run fetches it in full) and goes on with the run. Any other emit
+// error ends the run.
+var ErrPageFailed = errors.New("page failed")
+
 // Options describe one crawl. The daemon maps a config job onto it;
-// `winnow crawl` maps its flags.
+// `winnow crawl` maps its flags. Zero values take the defaults noted.
 type Options struct {
 	Job           string
 	Seeds         []string
 	Sitemaps      []string
 	Feeds         []string
-	Allow         []*regexp.Regexp // empty: stay on the seeds' hosts
+	Allow         []*regexp.Regexp // empty: stay on the hosts of seeds, sitemaps and feeds
 	Deny          []*regexp.Regexp
-	Article       []*regexp.Regexp // pages to emit; others are only followed
+	Article       []*regexp.Regexp // pages to emit; others are only followed. Empty: every page
 	MaxDepth      int
 	MaxPages      int // 0: no limit
-	Parallel      int
+	Parallel      int // concurrent requests of the job; 0: 4
 	Delay         time.Duration
-	Timeout       time.Duration
-	MaxBody       int64
-	UserAgent     string
+	Timeout       time.Duration // per request; 0: 30s
+	MaxBody       int64         // 0: 10 MiB
+	UserAgent     string        // "": winnow/1.0
 	RespectRobots bool
 	AllowPrivate  bool
-	Retries       int
+	Retries       int // 0: 3; negative: none
+	// NoRobotsSitemaps turns off reading the seeds' robots.txt for Sitemap: lines.
+	NoRobotsSitemaps bool
 }
 
-// Crawler runs one crawl. Build it with New.
+// Defaults of Options.
+const (
+	DefaultParallel  = 4
+	DefaultTimeout   = 30 * time.Second
+	DefaultMaxBody   = 10 << 20
+	DefaultUserAgent = "winnow/1.0"
+	DefaultRetries   = 3
+)
+
+// Stats are the running counts of a crawl.
+type Stats struct {
+	Fetched     int64 // responses received (any status), robots.txt excluded
+	FetchErrors int64 // fetches that got no response, robots refusals included
+	HTTPErrors  int64 // 4xx/5xx responses after retries
+	PageErrors  int64 // pages emit reported as failed
+	Emitted     int64
+	Queue       int64 // items waiting in the frontier
+}
+
+// Crawler runs one crawl. Build it with New; Run it once.
 type Crawler struct {
-	opts Options
-	log  *slog.Logger
-	m    *metrics.Metrics
+	opts    Options
+	store   Store
+	log     *slog.Logger
+	m       *metrics.Metrics
+	agent   string
+	hosts   map[string]bool // hosts of the sources: the scope when Allow is empty
+	retries int
+
+	// Test hooks, set by New to their production values.
+	guard   addrGuard     // nil: connect anywhere (AllowPrivate)
+	backoff time.Duration // base of the exponential backoff
+
+	gate        *hostGate
+	robotsCache robotsCache
+
+	fetched, fetchErrs, httpErrs, pageErrs, emitted, queue atomic.Int64
 }
 
 // New checks opts and returns a Crawler.
 func New(opts Options, store Store, m *metrics.Metrics, log *slog.Logger) (*Crawler, error) {
-	return &Crawler{opts: opts, log: log, m: m}, nil
+	if opts.Job == "" {
+		return nil, errors.New("crawler: job name is empty")
+	}
+	if store == nil {
+		return nil, fmt.Errorf("crawler %s: no state store", opts.Job)
+	}
+	if len(opts.Seeds)+len(opts.Sitemaps)+len(opts.Feeds) == 0 {
+		return nil, fmt.Errorf("crawler %s: no seeds, sitemaps or feeds", opts.Job)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if m == nil {
+		m = metrics.New(prometheus.NewRegistry())
+	}
+	if opts.Parallel <= 0 {
+		opts.Parallel = DefaultParallel
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = DefaultMaxBody
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = DefaultUserAgent
+	}
+	c := &Crawler{
+		opts:    opts,
+		store:   store,
+		log:     log.With("component", "crawler", "job", opts.Job),
+		m:       m,
+		agent:   agentToken(opts.UserAgent),
+		hosts:   make(map[string]bool),
+		retries: opts.Retries,
+		backoff: 500 * time.Millisecond,
+		gate:    newHostGate(opts.Parallel, opts.Delay),
+	}
+	c.robotsCache.hosts = make(map[string]*robotsEntry)
+	switch {
+	case c.retries == 0:
+		c.retries = DefaultRetries
+	case c.retries < 0:
+		c.retries = 0
+	}
+	if !opts.AllowPrivate {
+		c.guard = publicOnly
+	}
+	for _, list := range [][]string{opts.Seeds, opts.Sitemaps, opts.Feeds} {
+		for _, s := range list {
+			n, err := Normalize(s)
+			if err != nil {
+				return nil, fmt.Errorf("crawler %s: %w", opts.Job, err)
+			}
+			c.hosts[hostOf(n)] = true
+		}
+	}
+	return c, nil
 }
 
-// Run crawls until the frontier is empty, ctx is done, or emit returns an
-// error. emit is called synchronously for every article page.
+// Stats returns the crawl's counts so far; safe to call during Run.
+func (c *Crawler) Stats() Stats {
+	return Stats{
+		Fetched: c.fetched.Load(), FetchErrors: c.fetchErrs.Load(), HTTPErrors: c.httpErrs.Load(),
+		PageErrors: c.pageErrs.Load(), Emitted: c.emitted.Load(), Queue: c.queue.Load(),
+	}
+}
+
+// Run crawls until the frontier is empty, ctx is done, MaxPages pages were
+// fetched, or emit returns an error other than ErrPageFailed. emit is
+// called synchronously, from at most Parallel goroutines at once, for every
+// article page; a URL counts as done only once emit returned nil for it.
+// When Run stops early (ctx, emit error, a crash) the frontier stays in the
+// store and the next Run of the same job resumes it.
 func (c *Crawler) Run(ctx context.Context, emit func(context.Context, Page) error) error {
-	return errors.New("crawl: not yet implemented")
+	job := c.opts.Job
+	resumed, queued, err := c.store.BeginRun(ctx, job)
+	if err != nil {
+		return err
+	}
+	c.queue.Store(int64(queued))
+	if resumed {
+		c.log.Info("resuming unfinished run", "queued", queued)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	col := c.newCollector(ctx)
+
+	if err := c.enqueueSources(ctx, col); err != nil {
+		return err
+	}
+
+	work := make(chan Item)
+	done := make(chan struct{}, c.opts.Parallel)
+	var (
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(err error) {
+		errOnce.Do(func() { firstErr = err; cancel() })
+	}
+	for range c.opts.Parallel {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range work {
+				if err := c.handle(ctx, col, it, emit); err != nil && ctx.Err() == nil {
+					fail(err)
+				}
+				done <- struct{}{}
+			}
+		}()
+	}
+
+	complete, err := c.dispatch(ctx, work, done)
+	close(work)
+	wg.Wait()
+	c.m.QueueDepth.WithLabelValues(job).Set(float64(c.queue.Load()))
+	switch {
+	case firstErr != nil:
+		return firstErr
+	case err != nil:
+		return err
+	case complete:
+		return c.store.FinishRun(context.WithoutCancel(ctx), job)
+	}
+	return ctx.Err()
 }
 
-// Store keeps a job's incremental state: per-URL validators and hashes, the
-// visited set and the persisted frontier. BoltStore is the embedded backend.
-type Store interface {
-	Ping(ctx context.Context) error
-	Close() error
+// enqueueSources puts the seeds, sitemaps (given and announced by the
+// seeds' robots.txt) and feeds in the frontier. On a resumed run they are
+// already in the visited set, so nothing is added twice.
+func (c *Crawler) enqueueSources(ctx context.Context, col *colly.Collector) error {
+	var items []Item
+	for _, s := range c.opts.Seeds {
+		n, _ := Normalize(s)
+		items = append(items, Item{URL: n, Kind: KindPage})
+	}
+	for _, s := range c.opts.Sitemaps {
+		n, _ := Normalize(s)
+		items = append(items, Item{URL: n, Kind: KindSitemap})
+	}
+	for _, s := range c.opts.Feeds {
+		n, _ := Normalize(s)
+		items = append(items, Item{URL: n, Kind: KindFeed})
+	}
+	if !c.opts.NoRobotsSitemaps {
+		seen := map[string]bool{}
+		for _, s := range c.opts.Seeds {
+			n, _ := Normalize(s)
+			pu, _ := url.Parse(n)
+			if seen[pu.Host] {
+				continue
+			}
+			seen[pu.Host] = true
+			if data := c.robots(ctx, col, pu.Scheme, pu.Host); data != nil {
+				for _, sm := range data.Sitemaps {
+					if sn, err := Normalize(sm); err == nil {
+						items = append(items, Item{URL: sn, Kind: KindSitemap})
+					}
+				}
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	added, err := c.store.Enqueue(ctx, c.opts.Job, items)
+	if err != nil {
+		return err
+	}
+	c.addQueue(int64(added))
+	return nil
 }
 
-// BoltStore is the embedded bbolt state backend.
-type BoltStore struct{}
+func (c *Crawler) addQueue(n int64) {
+	c.m.QueueDepth.WithLabelValues(c.opts.Job).Set(float64(c.queue.Add(n)))
+}
 
-// OpenBolt opens (creating) the bbolt state file at path.
-func OpenBolt(path string) (*BoltStore, error) { return nil, errors.New("state: not yet implemented") }
+// dispatch feeds the workers from the store's frontier in order, a batch at
+// a time, so memory does not grow with the frontier. complete reports that
+// the frontier was drained (or MaxPages reached) rather than interrupted.
+func (c *Crawler) dispatch(ctx context.Context, work chan<- Item, done <-chan struct{}) (complete bool, err error) {
+	const batch = 256
+	var (
+		buf      []Item
+		cursor   uint64
+		inflight int
+		sent     int
+		limitHit bool
+	)
+	for {
+		if len(buf) == 0 && !limitHit {
+			buf, err = c.store.Frontier(ctx, c.opts.Job, cursor, batch)
+			if err != nil {
+				return false, err
+			}
+			if len(buf) > 0 {
+				cursor = buf[len(buf)-1].Seq
+			}
+		}
+		if len(buf) == 0 && inflight == 0 {
+			return ctx.Err() == nil, nil
+		}
+		var (
+			send chan<- Item
+			next Item
+		)
+		if len(buf) > 0 && !limitHit {
+			send, next = work, buf[0]
+		}
+		select {
+		case send <- next:
+			buf = buf[1:]
+			inflight++
+			sent++
+			if c.opts.MaxPages > 0 && sent >= c.opts.MaxPages {
+				limitHit, buf = true, nil
+			}
+		case <-done:
+			inflight--
+		case <-ctx.Done():
+			for inflight > 0 {
+				<-done
+				inflight--
+			}
+			return false, nil
+		}
+	}
+}
 
-// Ping reports whether the store answers.
-func (s *BoltStore) Ping(ctx context.Context) error { return nil }
+// handle fetches one item and records it as done. It returns an error only
+// when the run must stop; the item then stays in the frontier.
+func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emit func(context.Context, Page) error) error {
+	job := c.opts.Job
+	var (
+		links []Item
+		rec   *Record
+	)
+	finish := func() error {
+		added, err := c.store.Done(context.WithoutCancel(ctx), job, it, rec, links)
+		if err != nil {
+			return err
+		}
+		c.addQueue(int64(added) - 1)
+		return nil
+	}
+	if !c.allowedByRobots(ctx, col, it.URL) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.fetchErrs.Add(1)
+		c.m.FetchErrors.WithLabelValues(job, "robots").Inc()
+		c.log.Debug("disallowed by robots.txt", "url", it.URL)
+		return finish()
+	}
 
-// Close closes the store.
-func (s *BoltStore) Close() error { return nil }
+	article := it.Kind == KindPage && c.isArticle(it.URL)
+	var old Record
+	var haveOld bool
+	hdr := http.Header{}
+	if article {
+		var err error
+		if old, haveOld, err = c.store.Record(ctx, job, it.URL); err != nil {
+			return err
+		}
+		if haveOld && old.ETag != "" {
+			hdr.Set("If-None-Match", old.ETag)
+		}
+		if haveOld && old.LastModified != "" {
+			hdr.Set("If-Modified-Since", old.LastModified)
+		}
+	}
+
+	st, err := c.fetch(ctx, col, it.URL, hdr)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		c.fetchErrs.Add(1)
+		c.log.Warn("fetch failed", "url", it.URL, "reason", Reason(err), "err", err)
+		return finish()
+	}
+	c.fetched.Add(1)
+	now := time.Now().UTC()
+
+	switch {
+	case st.status == http.StatusNotModified && article && haveOld:
+		page := Page{URL: it.URL, FinalURL: st.final, Status: st.status, Header: st.header, FetchedAt: now, Depth: it.Depth, Unchanged: true}
+		if err := c.emitPage(ctx, emit, page); err != nil {
+			if !errors.Is(err, ErrPageFailed) {
+				return err
+			}
+			return finish()
+		}
+		old.FetchedAt = now
+		rec = &old
+	case st.status < 200 || st.status > 299:
+		c.httpErrs.Add(1)
+		c.log.Info("http error", "url", it.URL, "status", st.status)
+	case it.Kind == KindSitemap:
+		pages, children, err := parseSitemap(st.body)
+		if err != nil {
+			c.log.Warn("bad sitemap", "url", it.URL, "err", err)
+		}
+		links = c.discovered(pages, children)
+	case it.Kind == KindFeed:
+		entries, err := parseFeed(st.body, st.final)
+		if err != nil {
+			c.log.Warn("bad feed", "url", it.URL, "err", err)
+		}
+		links = c.discovered(entries, nil)
+	default:
+		if it.Depth < c.opts.MaxDepth {
+			links = c.links(st.links, it.Depth+1)
+		}
+		if !article || !st.html {
+			break
+		}
+		sum := sha256.Sum256(st.body)
+		hexsum := hex.EncodeToString(sum[:])
+		page := Page{
+			URL: it.URL, FinalURL: st.final, Status: st.status, Header: st.header, Body: st.body,
+			FetchedAt: now, Depth: it.Depth, Unchanged: haveOld && old.SHA256 == hexsum,
+		}
+		if err := c.emitPage(ctx, emit, page); err != nil {
+			if !errors.Is(err, ErrPageFailed) {
+				return err
+			}
+			return finish()
+		}
+		rec = &Record{ETag: st.header.Get("ETag"), LastModified: st.header.Get("Last-Modified"), SHA256: hexsum, OutputID: old.OutputID, FetchedAt: now}
+	}
+	return finish()
+}
+
+// emitPage calls emit and counts pages it reports as failed.
+func (c *Crawler) emitPage(ctx context.Context, emit func(context.Context, Page) error, p Page) error {
+	err := emit(ctx, p)
+	switch {
+	case err == nil:
+		c.emitted.Add(1)
+	case errors.Is(err, ErrPageFailed):
+		c.pageErrs.Add(1)
+		c.log.Warn("page failed", "url", p.URL, "err", err)
+	}
+	return err
+}
+
+// links normalises and scopes the links of a page.
+func (c *Crawler) links(raw []string, depth int) []Item {
+	seen := make(map[string]bool, len(raw))
+	out := make([]Item, 0, len(raw))
+	for _, l := range raw {
+		n, err := Normalize(l)
+		if err != nil || seen[n] || !c.inScope(n) {
+			continue
+		}
+		seen[n] = true
+		out = append(out, Item{URL: n, Depth: depth, Kind: KindPage})
+	}
+	return out
+}

@@ -1,0 +1,156 @@
+package crawler
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/gocolly/colly/v2"
+	"github.com/mmcdole/gofeed"
+	"github.com/temoto/robotstxt"
+)
+
+// sitemapDoc is a <urlset> or a <sitemapindex>.
+type sitemapDoc struct {
+	XMLName  xml.Name
+	URLs     []sitemapLoc `xml:"url"`
+	Sitemaps []sitemapLoc `xml:"sitemap"`
+}
+
+type sitemapLoc struct {
+	Loc string `xml:"loc"`
+}
+
+// parseSitemap returns the page URLs and child sitemaps of a sitemap body
+// (already gunzipped by the transport).
+func parseSitemap(body []byte) (pages, children []string, err error) {
+	var doc sitemapDoc
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	dec.Strict = false
+	dec.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "us-ascii") {
+			return r, nil
+		}
+		return nil, fmt.Errorf("sitemap charset %q not supported", label)
+	}
+	if err := dec.Decode(&doc); err != nil {
+		return nil, nil, fmt.Errorf("parse sitemap: %w", err)
+	}
+	switch doc.XMLName.Local {
+	case "urlset", "sitemapindex":
+	default:
+		return nil, nil, fmt.Errorf("parse sitemap: root element <%s>", doc.XMLName.Local)
+	}
+	for _, l := range doc.URLs {
+		if s := strings.TrimSpace(l.Loc); s != "" {
+			pages = append(pages, s)
+		}
+	}
+	for _, l := range doc.Sitemaps {
+		if s := strings.TrimSpace(l.Loc); s != "" {
+			children = append(children, s)
+		}
+	}
+	return pages, children, nil
+}
+
+// parseFeed returns the item links of an RSS, Atom or JSON feed.
+func parseFeed(body []byte, base string) ([]string, error) {
+	f, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("parse feed: %w", err)
+	}
+	b, _ := url.Parse(base)
+	var out []string
+	for _, it := range f.Items {
+		links := it.Links
+		if it.Link != "" {
+			links = append([]string{it.Link}, links...)
+		}
+		for _, l := range links {
+			if u, err := url.Parse(strings.TrimSpace(l)); err == nil && l != "" {
+				if b != nil {
+					u = b.ResolveReference(u)
+				}
+				out = append(out, u.String())
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// discovered turns the URLs found in a sitemap or feed into frontier items.
+// Entries are fetched but not followed (depth MaxDepth), like a sitemap
+// spider; child sitemaps keep their kind.
+func (c *Crawler) discovered(pages, children []string) []Item {
+	var out []Item
+	for _, p := range pages {
+		if n, err := Normalize(p); err == nil && c.inScope(n) {
+			out = append(out, Item{URL: n, Depth: c.opts.MaxDepth, Kind: KindPage})
+		}
+	}
+	for _, s := range children {
+		if n, err := Normalize(s); err == nil {
+			out = append(out, Item{URL: n, Kind: KindSitemap})
+		}
+	}
+	return out
+}
+
+// robots returns host's robots.txt, fetching it once per run, and applies
+// its Crawl-delay to the host gate. A missing or unreachable file allows
+// everything; a 5xx one disallows everything (robotstxt semantics).
+func (c *Crawler) robots(ctx context.Context, col *colly.Collector, scheme, host string) *robotstxt.RobotsData {
+	c.robotsCache.mu.Lock()
+	e, ok := c.robotsCache.hosts[host]
+	if !ok {
+		e = &robotsEntry{}
+		c.robotsCache.hosts[host] = e
+	}
+	c.robotsCache.mu.Unlock()
+	e.once.Do(func() {
+		u := scheme + "://" + host + "/robots.txt"
+		st, err := c.fetch(ctx, col, u, nil)
+		if err != nil || st == nil {
+			if err != nil && !errors.Is(err, context.Canceled) {
+				c.log.Debug("robots.txt unavailable", "url", u, "err", err)
+			}
+			return
+		}
+		data, err := robotstxt.FromStatusAndBytes(st.status, st.body)
+		if err != nil {
+			c.log.Warn("robots.txt unreadable", "url", u, "err", err)
+			return
+		}
+		e.data = data
+		if g := data.FindGroup(c.agent); g != nil && g.CrawlDelay > 0 {
+			c.gate.setDelay(host, g.CrawlDelay)
+		}
+	})
+	return e.data
+}
+
+// allowedByRobots reports whether robots.txt lets the crawler fetch u.
+func (c *Crawler) allowedByRobots(ctx context.Context, col *colly.Collector, u string) bool {
+	if !c.opts.RespectRobots {
+		return true
+	}
+	pu, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	if pu.Path == "/robots.txt" {
+		return true
+	}
+	data := c.robots(ctx, col, pu.Scheme, pu.Host)
+	if data == nil {
+		return true
+	}
+	return data.TestAgent(pu.RequestURI(), c.agent)
+}

@@ -1,0 +1,188 @@
+package crawler
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gocolly/colly/v2"
+)
+
+const stateKey = "winnow.fetch"
+
+// fetchState collects what colly's callbacks see of one request.
+type fetchState struct {
+	start  time.Time
+	status int
+	header http.Header
+	body   []byte
+	final  string
+	html   bool
+	links  []string
+}
+
+// newCollector builds the colly collector of one run. It runs
+// synchronously: the crawler's own workers call Request, so there is no
+// goroutine per page; visited URLs live in the Store, robots.txt and
+// per-host politeness in the crawler (colly checks neither Crawl-delay nor
+// limits bodies after gzip decoding).
+func (c *Crawler) newCollector(ctx context.Context) *colly.Collector {
+	col := colly.NewCollector(colly.UserAgent(c.opts.UserAgent), colly.StdlibContext(ctx))
+	col.IgnoreRobotsTxt = true
+	col.AllowURLRevisit = true
+	col.ParseHTTPErrorResponse = true
+	col.MaxBodySize = 0 // limitBody enforces MaxBody on the decoded stream
+	col.DetectCharset = false
+	col.DisableCookies()
+	col.SetRequestTimeout(c.opts.Timeout)
+	col.WithTransport(newTransport(c.opts.Timeout, c.opts.Parallel, c.opts.MaxBody, c.guard))
+	col.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return ErrTooManyRedirects
+		}
+		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+			return fmt.Errorf("redirect to %s: not http or https", req.URL.Scheme)
+		}
+		return nil
+	})
+	job := c.opts.Job
+	col.OnRequest(func(r *colly.Request) {
+		if st, ok := r.Ctx.GetAny(stateKey).(*fetchState); ok {
+			st.start = time.Now()
+		}
+	})
+	col.OnResponse(func(r *colly.Response) {
+		st, ok := r.Ctx.GetAny(stateKey).(*fetchState)
+		if !ok {
+			return
+		}
+		c.m.Requests.WithLabelValues(job, statusClass(r.StatusCode)).Inc()
+		c.m.RequestDuration.WithLabelValues(job).Observe(time.Since(st.start).Seconds())
+		c.m.ResponseBytes.WithLabelValues(job).Add(float64(len(r.Body)))
+		st.status = r.StatusCode
+		st.header = r.Headers.Clone()
+		st.body = r.Body
+		st.final = r.Request.URL.String()
+		st.html = strings.Contains(strings.ToLower(st.header.Get("Content-Type")), "html")
+	})
+	col.OnError(func(r *colly.Response, err error) {
+		st, ok := r.Ctx.GetAny(stateKey).(*fetchState)
+		if !ok || st.status != 0 {
+			return // an HTML parse error after a response: not a fetch error
+		}
+		c.m.Requests.WithLabelValues(job, "error").Inc()
+		c.m.RequestDuration.WithLabelValues(job).Observe(time.Since(st.start).Seconds())
+		c.m.FetchErrors.WithLabelValues(job, Reason(err)).Inc()
+	})
+	col.OnHTML("a[href], area[href]", func(e *colly.HTMLElement) {
+		st, ok := e.Request.Ctx.GetAny(stateKey).(*fetchState)
+		if !ok || st.status < 200 || st.status > 299 {
+			return
+		}
+		if u := e.Request.AbsoluteURL(e.Attr("href")); u != "" {
+			st.links = append(st.links, u)
+		}
+	})
+	return col
+}
+
+func statusClass(code int) string {
+	switch {
+	case code >= 200 && code < 300:
+		return "2xx"
+	case code >= 300 && code < 400:
+		return "3xx"
+	case code >= 400 && code < 500:
+		return "4xx"
+	case code >= 500 && code < 600:
+		return "5xx"
+	}
+	return "error"
+}
+
+// fetch GETs u through the per-host gate, retrying timeouts, 408, 429 and
+// 5xx with exponential backoff and jitter, honouring Retry-After.
+func (c *Crawler) fetch(ctx context.Context, col *colly.Collector, u string, hdr http.Header) (*fetchState, error) {
+	host := hostOf(u)
+	for attempt := 0; ; attempt++ {
+		if err := c.gate.acquire(ctx, host); err != nil {
+			return nil, err
+		}
+		st := &fetchState{}
+		cctx := colly.NewContext()
+		cctx.Put(stateKey, st)
+		h := hdr.Clone()
+		if h == nil {
+			h = http.Header{}
+		}
+		err := col.Request(http.MethodGet, u, nil, cctx, h)
+		c.gate.release(host)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil && st.status != 0 {
+			err = nil // HTML parse trouble after a response; the response stands
+		}
+		wait, retry := c.retryAfter(st, err, attempt)
+		if !retry || attempt >= c.retries {
+			if err != nil {
+				return st, fmt.Errorf("fetch %s: %w", u, err)
+			}
+			return st, nil
+		}
+		c.log.Debug("retrying", "url", u, "attempt", attempt+1, "wait", wait, "status", st.status, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// maxRetryWait caps both the backoff and a server's Retry-After.
+const maxRetryWait = 2 * time.Minute
+
+// retryAfter says whether a result is worth retrying and after how long.
+func (c *Crawler) retryAfter(st *fetchState, err error, attempt int) (time.Duration, bool) {
+	switch {
+	case err != nil:
+		if Reason(err) != "timeout" {
+			return 0, false
+		}
+	case st.status == http.StatusRequestTimeout, st.status == http.StatusTooManyRequests, st.status >= 500 && st.status <= 599:
+	default:
+		return 0, false
+	}
+	d := min(c.backoff<<attempt, maxRetryWait)
+	wait := d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+	if st.header != nil {
+		if ra := parseRetryAfter(st.header.Get("Retry-After"), time.Now()); ra > wait {
+			wait = min(ra, maxRetryWait)
+		}
+	}
+	return wait, true
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
