@@ -22,6 +22,8 @@ const (
 	// fallbackBelow: when readability's text has fewer non-space runes than
 	// this, the densest-block pass gets a chance too.
 	fallbackBelow = 250
+	// dupMinRunes: paragraphs shorter than this are never dropped as repeats.
+	dupMinRunes = 100
 )
 
 // Options tune the cleaner. The zero value is usable.
@@ -114,7 +116,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	}
 	doc.Title = cleanTitle(firstNonEmpty(meta.ogTitle, meta.ldHeadline, meta.twTitle, meta.htmlTitle, ex.title, meta.h1), doc.SiteName, host)
 
-	kept, author := c.filter(paras, doc.Title, meta.h1, &rep)
+	kept, author := c.filter(paras, doc.Title, meta.h1, declaredLang(meta), &rep)
 	doc.Paragraphs = kept
 	rep.Kept = kept
 	doc.Byline = collapse(firstNonEmpty(meta.ldAuthor, meta.author, ex.byline, author))
@@ -127,7 +129,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 
 // filter applies the paragraph rules in page order, returning the kept
 // paragraphs and the first author name a byline line gave.
-func (c *Cleaner) filter(paras []para, title, h1 string, rep *Report) ([]string, string) {
+func (c *Cleaner) filter(paras []para, title, h1, declared string, rep *Report) ([]string, string) {
 	script := articleScript(paras)
 	titleKeys := map[string]bool{}
 	for _, t := range []string{title, h1} {
@@ -158,18 +160,20 @@ func (c *Cleaner) filter(paras []para, title, h1 string, rep *Report) ([]string,
 				author = a
 			}
 		}
-		if rule == "" && runes <= 200 && script != "" {
-			if s := paraScript(p.text); s != "" && s != script {
-				rule = ruleForeign
-			}
+		if rule == "" && runes <= 200 && script != "" && foreign(p.text, script, declared) {
+			rule = ruleForeign
 		}
-		if rule == "" && !p.heading && p.runes > 0 && p.linkRunes*10 >= p.runes*8 {
+		if rule == "" && linkDense(p, runes) {
 			rule = ruleLinkDense
 		}
-		if rule == "" && seen[key] {
-			rule = ruleDuplicate
-		}
-		if rule == "" {
+		// Only prose counts as a repeat: labels, list lines and questions
+		// ("Meal 1", "1 cup spinach, ...", an interview's recurring
+		// question) legitimately recur, while a live blog re-posting an
+		// entry repeats whole sentences.
+		if rule == "" && runes >= dupMinRunes && endsSentence(p.text) {
+			if seen[key] {
+				rule = ruleDuplicate
+			}
 			seen[key] = true
 		}
 		removed[i] = rule
@@ -190,6 +194,16 @@ func (c *Cleaner) filter(paras []para, title, h1 string, rep *Report) ([]string,
 		}
 	}
 	return kept, author
+}
+
+// endsSentence says whether a paragraph ends like a statement.
+func endsSentence(s string) bool {
+	r, _ := utf8.DecodeLastRuneInString(s)
+	switch r {
+	case '.', '!', '"', '”', '»', '’', '…', '。', '！', '」':
+		return true
+	}
+	return false
 }
 
 func isPromptRule(r string) bool {
@@ -219,20 +233,52 @@ func articleScript(paras []para) string {
 	return best
 }
 
-// paraScript is the script of most letters of one paragraph; "" when the
-// paragraph has too few letters to say.
-func paraScript(s string) string {
-	counts := map[string]int{}
-	total := 0
+// foreign says whether a paragraph is written in another script than the
+// article: almost none of its letters are in the article's script. Chrome
+// in another script is the site's own language (a Chinese portal around an
+// English article), so when the page declares a language written in the
+// article's script, a foreign line is a quotation and stays.
+func foreign(s, script, declared string) bool {
+	if declared != "" && scriptOfLang(declared) == script {
+		return false
+	}
+	same, total := 0, 0
 	for _, r := range s {
 		if sc := runeScript(r); sc != "" {
-			counts[sc]++
 			total++
+			if sc == script {
+				same++
+			}
 		}
 	}
-	for sc, n := range counts {
-		if n*10 >= total*6 && total >= 2 {
-			return sc
+	return total >= 2 && same*10 < total
+}
+
+// linkDense: text that is mostly link text, like a row of related
+// headlines. Bare URLs (a citation written out) and long prose that
+// happens to be one link stay.
+func linkDense(p para, runes int) bool {
+	if p.heading || p.runes == 0 || p.linkRunes*10 < p.runes*8 {
+		return false
+	}
+	if !strings.ContainsRune(p.text, ' ') && (strings.HasPrefix(p.text, "http") || strings.HasPrefix(p.text, "www.")) {
+		return false
+	}
+	return runes <= 200 || !endsSentence(p.text)
+}
+
+func scriptOfLang(code string) string {
+	if s := langScripts[code]; s != "" {
+		return s
+	}
+	return "latin"
+}
+
+// declaredLang is the page's own statement of its language.
+func declaredLang(m pageMeta) string {
+	for _, l := range []string{m.lang, m.contentLang, m.ogLocale} {
+		if p := primaryTag(l); p != "" {
+			return p
 		}
 	}
 	return ""
@@ -278,13 +324,7 @@ var langScripts = map[string]string{
 // og:locale) unless the text is plainly in another script, else the one
 // whatlanggo detects in the text.
 func language(m pageMeta, paras []string) string {
-	declared := ""
-	for _, l := range []string{m.lang, m.contentLang, m.ogLocale} {
-		if p := primaryTag(l); p != "" {
-			declared = p
-			break
-		}
-	}
+	declared := declaredLang(m)
 	var sample strings.Builder
 	for _, p := range paras {
 		if sample.Len() > 3000 {
@@ -299,11 +339,7 @@ func language(m pageMeta, paras []string) string {
 	}
 	textScript := articleScript([]para{{text: text}})
 	if declared != "" {
-		ds := langScripts[declared]
-		if ds == "" {
-			ds = "latin"
-		}
-		if ds == textScript || textScript == "" {
+		if scriptOfLang(declared) == textScript || textScript == "" {
 			return declared
 		}
 	}

@@ -60,15 +60,17 @@ type phraseRule struct {
 // ruleSet holds every compiled pattern. It is built once by New and only
 // read afterwards, so one Cleaner serves concurrent callers.
 type ruleSet struct {
-	phrases []phraseRule
-	date    *regexp.Regexp // dates and times, for byline/timestamp lines
-	filler  *regexp.Regexp // words that go with a timestamp: updated, published, GMT...
-	byline  *regexp.Regexp // "By Jane Doe", "Von Max Muster", "Автор: ..."
-	name    *regexp.Regexp // a run of capitalised words
-	sourceW *regexp.Regexp // words marking a source line
-	teaser  *regexp.Regexp // "Headline | Author Name"
-	social  *regexp.Regexp // lines made only of social network names
-	help    *regexp.Regexp // very short questions/labels next to chrome
+	phrases   []phraseRule
+	date      *regexp.Regexp // dates and times, for byline/timestamp lines
+	filler    *regexp.Regexp // words that go with a timestamp: updated, published, GMT...
+	byline    *regexp.Regexp // "By Jane Doe", "Von Max Muster", "Автор: ..."
+	name      *regexp.Regexp // a run of capitalised words
+	sourceW   *regexp.Regexp // words marking a source line
+	teaser    *regexp.Regexp // "Headline | Author Name"
+	social    *regexp.Regexp // lines made only of social network names
+	help      *regexp.Regexp // very short questions/labels next to chrome
+	fullDate  *regexp.Regexp // a date with a year or a month name, not only a time
+	stampWord *regexp.Regexp // updated, published, ...
 }
 
 // Patterns are matched against the lower-cased paragraph. Go's \b only
@@ -257,6 +259,8 @@ func newRuleSet() *ruleSet {
 	rs.sourceW = regexp.MustCompile(`(?i)(原网页|原文|来源|source|quelle|fuente|источник)`)
 	rs.teaser = regexp.MustCompile(`^.{15,160} \| \p{Lu}[\p{L}'’.\-]+( \p{Lu}[\p{L}'’.\-]+){0,3}$`)
 	rs.social = regexp.MustCompile(`^((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms)[\s,|/•·]*){2,}$`)
+	rs.fullDate = regexp.MustCompile(`(?i)(\d{4}|` + month + `|\d{1,2}月)`)
+	rs.stampWord = regexp.MustCompile(`(?i)(updated|published|posted|modified|aktualisiert|veröffentlicht|publié|mis à jour|actualizado|publicado|обновлено|опубликовано|发布|更新)`)
 	rs.help = regexp.MustCompile(`^[^.!]{1,30}[?:]$`)
 	return rs
 }
@@ -296,6 +300,23 @@ func (rs *ruleSet) bylineOrStamp(text string) (rule, author string) {
 		return "", ""
 	}
 	startsWithDate := locs[0][0] == 0
+	// An embedded tweet's signature ("— Jane Doe (@jane) May 1, 2019") is
+	// quoted content, not the page's byline.
+	if strings.ContainsRune(text, '@') || strings.HasPrefix(text, "—") || strings.HasPrefix(text, "-") {
+		return "", ""
+	}
+	// A bare time ("4:14 p.m.", opening hours) is a live-blog stamp only
+	// when a word like "updated" says so; a date counts by itself.
+	hasDate := false
+	for _, l := range locs {
+		if rs.fullDate.MatchString(text[l[0]:l[1]]) {
+			hasDate = true
+			break
+		}
+	}
+	if !hasDate && !rs.stampWord.MatchString(text) {
+		return "", ""
+	}
 	var rest strings.Builder
 	last := 0
 	for _, l := range locs {
