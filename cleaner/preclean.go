@@ -38,6 +38,11 @@ var chromeTokens = map[string]string{
 	"nav": "structure:nav", "navbar": "structure:nav", "navigation": "structure:nav", "menu": "structure:nav", "topnav": "structure:nav",
 
 	"footer": "structure:footer", "sidebar": "structure:sidebar", "masthead": "structure:header",
+
+	"trending": "structure:related", "rail": "structure:related", "popular": "structure:related", "mostread": "structure:related",
+
+	"ad": "structure:ad", "ads": "structure:ad", "advert": "structure:ad", "advertisement": "structure:ad", "sponsored": "structure:ad",
+	"caption": "structure:caption", "figcaption": "structure:caption",
 }
 
 // chromeRoles maps ARIA roles of page chrome to their rule.
@@ -108,6 +113,8 @@ func chromeRule(n *html.Node, buf []string) string {
 		return "structure:footer"
 	case atom.Dialog:
 		return "structure:dialog"
+	case atom.Figcaption:
+		return "structure:caption"
 	case atom.Form:
 		if hasPasswordInput(n) {
 			return "structure:login"
