@@ -61,7 +61,7 @@ type Options struct {
 	UserAgent     string        // "": winnow/1.0
 	RespectRobots bool
 	AllowPrivate  bool
-	Retries       int // 0: 3; negative: none
+	Retries       int // retries of a fetch that timed out or got 408, 429 or 5xx; 0: none
 	// NoRobotsSitemaps turns off reading the seeds' robots.txt for Sitemap: lines.
 	NoRobotsSitemaps bool
 }
@@ -72,7 +72,6 @@ const (
 	DefaultTimeout   = 30 * time.Second
 	DefaultMaxBody   = 10 << 20
 	DefaultUserAgent = "winnow/1.0"
-	DefaultRetries   = 3
 )
 
 // Stats are the running counts of a crawl.
@@ -146,12 +145,7 @@ func New(opts Options, store Store, m *metrics.Metrics, log *slog.Logger) (*Craw
 		gate:    newHostGate(opts.Parallel, opts.Delay),
 	}
 	c.robotsCache.hosts = make(map[string]*robotsEntry)
-	switch {
-	case c.retries == 0:
-		c.retries = DefaultRetries
-	case c.retries < 0:
-		c.retries = 0
-	}
+	c.retries = max(c.retries, 0)
 	if !opts.AllowPrivate {
 		c.guard = publicOnly
 	}

@@ -175,9 +175,9 @@ func TestRetries(t *testing.T) {
 		codes     map[string]float64
 		errReason string
 	}{
-		{name: "503 with Retry-After 1 then 200", handler: flaky(1, 503, "1"), emitted: true, minTime: time.Second,
+		{name: "503 with Retry-After 1 then 200", handler: flaky(1, 503, "1"), retries: 2, emitted: true, minTime: time.Second,
 			codes: map[string]float64{"2xx": 1, "5xx": 1}},
-		{name: "429 twice then 200", handler: flaky(2, 429, ""), emitted: true,
+		{name: "429 twice then 200", handler: flaky(2, 429, ""), retries: 2, emitted: true,
 			codes: map[string]float64{"2xx": 1, "4xx": 2}},
 		{name: "500 until retries run out", handler: flaky(100, 500, ""), retries: 2,
 			codes: map[string]float64{"5xx": 3}},

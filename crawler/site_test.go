@@ -153,7 +153,7 @@ func (s *site) setBody(path, body string) {
 func testOptions(seeds ...string) Options {
 	return Options{
 		Job: "test", Seeds: seeds, MaxDepth: 3, Parallel: 4, Timeout: 2 * time.Second,
-		RespectRobots: true, AllowPrivate: true, UserAgent: "winnow-test/1.0",
+		RespectRobots: true, AllowPrivate: true, UserAgent: "winnow-test/1.0", Retries: 2,
 	}
 }
 

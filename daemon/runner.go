@@ -5,8 +5,13 @@ package daemon
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"winnow/cleaner"
 	"winnow/crawler"
@@ -37,23 +42,229 @@ type Progress struct {
 }
 
 // Runner does one run of one job at a time per call; it is safe for
-// concurrent runs of different jobs.
+// concurrent runs of different jobs (not of the same job: they would share
+// the job's frontier).
 type Runner struct {
 	cleaner *cleaner.Cleaner
 	sink    *output.Sink
 	store   crawler.Store
 	m       *metrics.Metrics
 	log     *slog.Logger
+	workers int
+	// ProgressEvery is how often Run calls its progress callback (default 1s).
+	ProgressEvery time.Duration
 }
 
 // NewRunner returns a Runner writing through sink and keeping state in store.
 func NewRunner(cl *cleaner.Cleaner, sink *output.Sink, store crawler.Store, m *metrics.Metrics, log *slog.Logger) *Runner {
-	return &Runner{cleaner: cl, sink: sink, store: store, m: m, log: log}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{cleaner: cl, sink: sink, store: store, m: m, log: log, workers: max(runtime.GOMAXPROCS(0), 2), ProgressEvery: time.Second}
+}
+
+// pageJob is one page handed from the crawl to a clean worker; the worker
+// answers on done once the page is written or skipped.
+type pageJob struct {
+	page crawler.Page
+	done chan error // buffered: the worker never blocks on it
+}
+
+// outcome counts of one run, owned by the run's collector goroutine.
+type counts struct {
+	written, replaced, unchanged, skipped, pageErrors int
 }
 
 // Run crawls opts.Job once and returns its result. progress, when not nil,
-// is called now and then from the run's goroutine.
+// is called now and then from a goroutine of the run, never after Run returns.
+//
+// Stages: the crawler's workers call emit, which hands each page to a
+// bounded channel and waits for a clean worker to finish it, so a URL is
+// marked done in the state store only after its document is on disk. A
+// failure on one page is counted and logged and never ends the run; the run
+// ends when the crawl does or ctx is done.
 func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, progress func(Progress)) RunResult {
-	now := time.Now()
-	return RunResult{ID: runID, Job: opts.Job, Start: now, End: now, Result: "failed", Err: "run: not yet implemented"}
+	start := time.Now()
+	res := RunResult{ID: runID, Job: opts.Job, Start: start}
+	job := opts.Job
+	log := r.log.With("component", "runner", "job", job, "run_id", runID)
+	r.m.RunInProgress.WithLabelValues(job).Set(1)
+	defer r.m.RunInProgress.WithLabelValues(job).Set(0)
+
+	finish := func(result string, err error) RunResult {
+		res.End = time.Now()
+		res.Result = result
+		if err != nil {
+			res.Err = err.Error()
+		}
+		r.m.Runs.WithLabelValues(job, result).Inc()
+		r.m.RunDuration.WithLabelValues(job).Observe(res.End.Sub(start).Seconds())
+		if result == "success" {
+			r.m.LastRunSuccess.WithLabelValues(job).Set(float64(res.End.Unix()))
+		}
+		log.Info("run finished", "result", result, "fetched", res.Fetched, "written", res.Written,
+			"replaced", res.Replaced, "unchanged", res.Unchanged, "skipped", res.Skipped,
+			"fetch_errors", res.FetchErrors, "page_errors", res.PageErrors,
+			"duration", res.End.Sub(start).Round(time.Millisecond), "err", res.Err)
+		return res
+	}
+
+	cr, err := crawler.New(opts, r.store, r.m, log)
+	if err != nil {
+		return finish("failed", err)
+	}
+
+	results := make(chan runOutcome, r.workers)
+	jobs := make(chan pageJob, r.workers)
+	g, gctx := errgroup.WithContext(ctx)
+	for range r.workers {
+		g.Go(func() error {
+			for pj := range jobs {
+				o := r.process(gctx, log, job, pj.page)
+				pj.done <- o.err
+				select {
+				case results <- o:
+				case <-gctx.Done():
+				}
+			}
+			return nil
+		})
+	}
+
+	// The tally goroutine owns the counts; progress reads them from here.
+	var c counts
+	tallyDone := make(chan struct{})
+	go func() {
+		defer close(tallyDone)
+		tick := time.NewTicker(r.ProgressEvery)
+		defer tick.Stop()
+		report := func() {
+			if progress == nil {
+				return
+			}
+			st := cr.Stats()
+			progress(Progress{
+				Fetched: int(st.Fetched), Written: c.written + c.replaced, Skipped: c.unchanged + c.skipped,
+				Errors: int(st.FetchErrors + st.HTTPErrors + st.PageErrors), Queue: int(st.Queue),
+			})
+		}
+		for {
+			select {
+			case o, ok := <-results:
+				if !ok {
+					report()
+					return
+				}
+				o.add(&c)
+			case <-tick.C:
+				report()
+			}
+		}
+	}()
+
+	emit := func(ctx context.Context, p crawler.Page) error {
+		pj := pageJob{page: p, done: make(chan error, 1)}
+		select {
+		case jobs <- pj:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		select {
+		case err := <-pj.done:
+			return err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	crawlErr := cr.Run(ctx, emit)
+	close(jobs)
+	_ = g.Wait()
+	// Workers may have stopped sending on ctx; drain what they sent.
+	close(results)
+	<-tallyDone
+
+	st := cr.Stats()
+	res.Fetched = int(st.Fetched)
+	res.FetchErrors = int(st.FetchErrors + st.HTTPErrors)
+	res.Written, res.Replaced, res.Unchanged, res.Skipped, res.PageErrors = c.written, c.replaced, c.unchanged, c.skipped, c.pageErrors
+	switch {
+	case crawlErr != nil && !errors.Is(crawlErr, context.Canceled) && !errors.Is(crawlErr, context.DeadlineExceeded):
+		return finish("failed", fmt.Errorf("crawl %s: %w", job, crawlErr))
+	case st.Fetched == 0 && (st.FetchErrors > 0 || st.HTTPErrors > 0 || ctx.Err() == nil):
+		return finish("failed", fmt.Errorf("crawl %s: nothing could be fetched", job))
+	case ctx.Err() != nil:
+		return finish("partial", fmt.Errorf("crawl %s: interrupted: %w", job, ctx.Err()))
+	case res.FetchErrors > 0 || res.PageErrors > 0:
+		return finish("partial", nil)
+	}
+	return finish("success", nil)
+}
+
+// runOutcome is what one page came to.
+type runOutcome struct {
+	result string // written, replaced, unchanged, skipped, error
+	err    error  // returned to emit: nil or wraps crawler.ErrPageFailed
+}
+
+func (o runOutcome) add(c *counts) {
+	switch o.result {
+	case "written":
+		c.written++
+	case "replaced":
+		c.replaced++
+	case "unchanged":
+		c.unchanged++
+	case "skipped":
+		c.skipped++
+	case "error":
+		c.pageErrors++
+	}
+}
+
+// process cleans and writes one page, recording the per-page metrics.
+func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, p crawler.Page) runOutcome {
+	skip := func(reason string) runOutcome {
+		r.m.DocumentsSkipped.WithLabelValues(job, reason).Inc()
+		if reason == "unchanged" {
+			return runOutcome{result: "unchanged"}
+		}
+		return runOutcome{result: "skipped"}
+	}
+	if p.Unchanged || p.Status == 304 {
+		return skip("unchanged")
+	}
+	t0 := time.Now()
+	doc, rep, err := r.cleaner.Clean(cleaner.Input{Body: p.Body, URL: p.FinalURL, ContentType: p.Header.Get("Content-Type")})
+	r.m.CleanDuration.Observe(time.Since(t0).Seconds())
+	for rule, n := range rep.Counts() {
+		r.m.BoilerplateRemoved.WithLabelValues(rule).Add(float64(n))
+	}
+	if err != nil {
+		reason := "extract_failed"
+		if errors.Is(err, cleaner.ErrNotArticle) {
+			reason = "not_article"
+		}
+		log.Debug("page not written", "url", p.URL, "reason", reason, "err", err)
+		return skip(reason)
+	}
+	doc.FetchedAt = p.FetchedAt
+	wr, err := r.sink.Write(ctx, job, doc)
+	if err != nil {
+		log.Error("write failed", "url", p.URL, "err", err)
+		return runOutcome{result: "error", err: fmt.Errorf("write %s: %w: %w", p.URL, crawler.ErrPageFailed, err)}
+	}
+	switch wr {
+	case output.Unchanged:
+		return skip("unchanged")
+	case output.Duplicate:
+		return skip("duplicate")
+	}
+	r.m.DocumentsWritten.WithLabelValues(job).Inc()
+	if err := r.store.SetOutputID(ctx, job, p.URL, output.ID(doc.CanonicalURL)); err != nil {
+		log.Warn("state not updated", "url", p.URL, "err", err)
+	}
+	if wr == output.Replaced {
+		return runOutcome{result: "replaced"}
+	}
+	return runOutcome{result: "written"}
 }
