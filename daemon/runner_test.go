@@ -1,0 +1,306 @@
+package daemon
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"winnow/cleaner"
+	"winnow/crawler"
+	"winnow/metrics"
+	"winnow/output"
+)
+
+// testSite serves a folder of crawler/testdata as text/html without a
+// charset, with ETags, answering If-None-Match with 304.
+type testSite struct {
+	*httptest.Server
+	mu       sync.Mutex
+	override map[string]string
+}
+
+func serveTestSite(t *testing.T, name string) *testSite {
+	t.Helper()
+	dir := filepath.Join("..", "crawler", "testdata", name)
+	s := &testSite{override: map[string]string{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		body, ok := s.override[r.URL.Path]
+		s.mu.Unlock()
+		if !ok {
+			p := filepath.Join(dir, filepath.FromSlash(r.URL.Path))
+			var b []byte
+			var err error
+			for _, cand := range []string{p, p + ".html", filepath.Join(p, "index.html")} {
+				if b, err = os.ReadFile(cand); err == nil {
+					break
+				}
+			}
+			if err != nil {
+				http.NotFound(w, r)
+				return
+			}
+			body = string(b)
+		}
+		sum := sha256.Sum256([]byte(body))
+		etag := `"` + hex.EncodeToString(sum[:8]) + `"`
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Content-Type", "text/html")
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Write([]byte(body))
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *testSite) set(path, body string) {
+	s.mu.Lock()
+	s.override[path] = body
+	s.mu.Unlock()
+}
+
+type runnerEnv struct {
+	runner *Runner
+	m      *metrics.Metrics
+	out    string
+}
+
+func newRunnerEnv(t *testing.T) runnerEnv {
+	t.Helper()
+	out := t.TempDir()
+	sink, err := output.NewSink(out, "txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	store, err := crawler.OpenBolt(filepath.Join(out, ".winnow", "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	m := metrics.New(prometheus.NewRegistry())
+	return runnerEnv{runner: NewRunner(cleaner.New(cleaner.Options{}), sink, store, m, nil), m: m, out: out}
+}
+
+func runnerOptions(seed string, article ...string) crawler.Options {
+	o := crawler.Options{
+		Job: "news", Seeds: []string{seed}, MaxDepth: 3, Parallel: 4, Timeout: 5 * time.Second,
+		RespectRobots: true, AllowPrivate: true, UserAgent: "winnow-test/1.0",
+	}
+	for _, a := range article {
+		o.Article = append(o.Article, regexp.MustCompile(a))
+	}
+	return o
+}
+
+func (e runnerEnv) run(t *testing.T, opts crawler.Options) RunResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return e.runner.Run(ctx, "r1", opts, nil)
+}
+
+func (e runnerEnv) manifest(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(e.out, output.ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	return lines
+}
+
+// files lists the documents under out, relative, temp files included.
+func (e runnerEnv) files(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(e.out, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			if d != nil && d.IsDir() && d.Name() == ".winnow" {
+				return filepath.SkipDir
+			}
+			return err
+		}
+		rel, _ := filepath.Rel(e.out, p)
+		if rel != output.ManifestName {
+			out = append(out, rel)
+		}
+		return nil
+	})
+	return out
+}
+
+// resultCounts keeps the fields a test compares.
+func resultCounts(r RunResult) RunResult {
+	return RunResult{Result: r.Result, Fetched: r.Fetched, Written: r.Written, Replaced: r.Replaced,
+		Unchanged: r.Unchanged, Skipped: r.Skipped, FetchErrors: r.FetchErrors, PageErrors: r.PageErrors}
+}
+
+func TestRunIncremental(t *testing.T) {
+	site := serveTestSite(t, "site-news")
+	env := newRunnerEnv(t)
+	opts := runnerOptions(site.URL+"/", `/\d{4}/\d{2}/`)
+
+	// robots.txt (404) is not counted as fetched: 2 sections + 3 articles.
+	r := env.run(t, opts)
+	if diff := cmp.Diff(RunResult{Result: "success", Fetched: 5, Written: 3}, resultCounts(r)); diff != "" {
+		t.Fatalf("first run (-want +got):\n%s\nerr: %s", diff, r.Err)
+	}
+	if n := len(env.manifest(t)); n != 3 {
+		t.Errorf("manifest has %d lines, want 3", n)
+	}
+	if got := testutil.ToFloat64(env.m.DocumentsWritten.WithLabelValues("news")); got != 3 {
+		t.Errorf("documents written = %v, want 3", got)
+	}
+
+	// Unchanged site: 304s, nothing written.
+	r = env.run(t, opts)
+	if diff := cmp.Diff(RunResult{Result: "success", Fetched: 5, Unchanged: 3}, resultCounts(r)); diff != "" {
+		t.Errorf("re-crawl (-want +got):\n%s", diff)
+	}
+	if n := len(env.manifest(t)); n != 3 {
+		t.Errorf("after re-crawl manifest has %d lines, want 3", n)
+	}
+	if got := testutil.ToFloat64(env.m.DocumentsSkipped.WithLabelValues("news", "unchanged")); got != 3 {
+		t.Errorf("skipped{unchanged} = %v, want 3", got)
+	}
+
+	// A changed article: its file is replaced and a manifest line appended.
+	b, err := os.ReadFile("../crawler/testdata/site-news/2024/01/third-story.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(b), "A third paragraph closes the piece", "An update: the third paragraph now closes the piece", 1)
+	site.set("/2024/01/third-story.html", changed)
+	r = env.run(t, opts)
+	if diff := cmp.Diff(RunResult{Result: "success", Fetched: 5, Replaced: 1, Unchanged: 2}, resultCounts(r)); diff != "" {
+		t.Errorf("changed article (-want +got):\n%s", diff)
+	}
+	lines := env.manifest(t)
+	if len(lines) != 4 || !strings.Contains(lines[3], "third-story") {
+		t.Errorf("manifest after change: %d lines, last %q", len(lines), lines[len(lines)-1])
+	}
+	files := env.files(t)
+	if len(files) != 3 {
+		t.Fatalf("files %v, want 3", files)
+	}
+	found := false
+	for _, f := range files {
+		b, _ := os.ReadFile(filepath.Join(env.out, f))
+		if strings.Contains(string(b), "An update: the third paragraph") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no file holds the changed text")
+	}
+	if got := testutil.ToFloat64(env.m.Runs.WithLabelValues("news", "success")); got != 3 {
+		t.Errorf("runs{success} = %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(env.m.RunInProgress.WithLabelValues("news")); got != 0 {
+		t.Errorf("run_in_progress = %v after the run", got)
+	}
+}
+
+func TestRunSameCanonicalWrittenOnce(t *testing.T) {
+	site := serveTestSite(t, "site-canonical")
+	env := newRunnerEnv(t)
+	r := env.run(t, runnerOptions(site.URL+"/", `/story|/amp/`))
+	if r.Result != "success" || r.Written != 1 || r.Skipped+r.Unchanged != 1 {
+		t.Errorf("run: %+v", resultCounts(r))
+	}
+	if files := env.files(t); len(files) != 1 {
+		t.Errorf("files %v, want one", files)
+	}
+	if n := len(env.manifest(t)); n != 1 {
+		t.Errorf("manifest has %d lines, want 1", n)
+	}
+}
+
+func TestRunGBKPage(t *testing.T) {
+	site := serveTestSite(t, "site-gbk")
+	env := newRunnerEnv(t)
+	r := env.run(t, runnerOptions(site.URL + "/article.html"))
+	if r.Written != 1 {
+		t.Fatalf("run: %+v %s", resultCounts(r), r.Err)
+	}
+	files := env.files(t)
+	b, err := os.ReadFile(filepath.Join(env.out, files[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"中文新闻标题", "清洁器应该根据页面中的元标签正确地解码这段文字"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("document lacks %q:\n%s", want, b)
+		}
+	}
+}
+
+func TestRunNothingFetched(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // connection refused from now on
+	env := newRunnerEnv(t)
+	opts := runnerOptions("http://" + addr + "/")
+	r := env.run(t, opts)
+	if r.Result != "failed" || r.Fetched != 0 || r.FetchErrors == 0 || r.Err == "" {
+		t.Errorf("run: %+v", r)
+	}
+	if got := testutil.ToFloat64(env.m.Runs.WithLabelValues("news", "failed")); got != 1 {
+		t.Errorf("runs{failed} = %v", got)
+	}
+	if got := testutil.ToFloat64(env.m.FetchErrors.WithLabelValues("news", "refused")); got == 0 {
+		t.Errorf("no refused fetch error counted")
+	}
+}
+
+func TestRunPartialAndProgress(t *testing.T) {
+	site := serveTestSite(t, "site-news")
+	env := newRunnerEnv(t)
+	env.runner.ProgressEvery = 5 * time.Millisecond
+	site.set("/world/", `<html><body><a href="/2024/01/missing.html">gone</a><a href="/2024/01/third-story.html">3</a></body></html>`)
+	var mu sync.Mutex
+	var last Progress
+	calls := 0
+	opts := runnerOptions(site.URL+"/", `/\d{4}/\d{2}/`)
+	r := env.runner.Run(context.Background(), "r1", opts, func(p Progress) {
+		mu.Lock()
+		last, calls = p, calls+1
+		mu.Unlock()
+	})
+	// The 404 article is an HTTP error: the run is partial, the rest written.
+	if r.Result != "partial" || r.Written != 3 || r.FetchErrors != 1 {
+		t.Errorf("run: %+v", resultCounts(r))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if calls == 0 || last.Written != 3 || last.Fetched != r.Fetched {
+		t.Errorf("progress: %d calls, last %+v", calls, last)
+	}
+}
