@@ -1,10 +1,425 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/sync/errgroup"
+
+	"winnow/cleaner"
+	"winnow/output"
 )
 
+// maxInput bounds what clean reads from one file (after gunzip), so a gzip
+// bomb or a huge file cannot exhaust memory. The cleaner applies its own,
+// smaller, limit with a clear error.
+const maxInput = 64 << 20
+
+type cleanOptions struct {
+	url         string
+	format      string
+	contentType string
+	explain     bool
+	out         string
+	workers     int
+	args        []string
+	log         logFlags
+}
+
+const cleanUsage = `[--url URL] [--format txt|json] [--content-type CT] FILE|-
+       winnow clean --explain [--url URL] FILE|-
+       winnow clean --out DIR [--format txt|json] FILE|DIR...`
+
 func cmdClean(ctx context.Context, args []string, s streams) error {
-	return errors.New("clean: not yet implemented")
+	var o cleanOptions
+	fs := newFlagSet("clean", cleanUsage, s)
+	fs.StringVar(&o.url, "url", "", "the page's address, when the page does not say (used for the canonical URL and relative links)")
+	fs.StringVar(&o.format, "format", "txt", "output format: txt or json")
+	fs.StringVar(&o.contentType, "content-type", "", "the page's HTTP Content-Type (its charset wins over the page's own)")
+	fs.BoolVar(&o.explain, "explain", false, "show every paragraph kept or dropped, and the rule that dropped it")
+	fs.StringVar(&o.out, "out", "", "clean every FILE and every *.html, *.htm, *.html.gz under each DIR into `DIR`, as a crawl would")
+	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "pages cleaned at once with --out")
+	o.log.register(fs)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	o.args = rest
+	if err := output.CheckFormat(o.format); err != nil {
+		return usagef("clean: --%w", err)
+	}
+	switch {
+	case len(o.args) == 0:
+		return usagef("clean: missing FILE (use - for stdin)")
+	case o.explain && o.out != "":
+		return usagef("clean: --explain and --out cannot be combined")
+	case o.out == "" && len(o.args) > 1:
+		return usagef("clean: one FILE at a time without --out (got %d)", len(o.args))
+	case o.workers < 1:
+		return usagef("clean: --workers %d: want at least 1", o.workers)
+	}
+	if o.out != "" {
+		return runCleanOut(ctx, o, s)
+	}
+	return runCleanOne(o, s)
+}
+
+// readPage reads a file (or stdin for "-"), gunzipping it when it starts
+// with the gzip magic bytes.
+func readPage(name string, stdin io.Reader) ([]byte, error) {
+	var r io.Reader = stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := readLimited(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+		if b, err = readLimited(zr); err != nil {
+			return nil, fmt.Errorf("gunzip: %w", err)
+		}
+	}
+	return b, nil
+}
+
+func readLimited(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxInput+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxInput {
+		return nil, fmt.Errorf("%w: more than %d MiB", cleaner.ErrTooLarge, maxInput>>20)
+	}
+	return b, nil
+}
+
+// cleanFile reads and cleans one page. An empty result is ErrNotArticle.
+func cleanFile(cl *cleaner.Cleaner, name, pageURL, contentType string, stdin io.Reader) (cleaner.Document, cleaner.Report, []byte, error) {
+	body, err := readPage(name, stdin)
+	if err != nil {
+		return cleaner.Document{}, cleaner.Report{}, nil, fmt.Errorf("clean %s: %w", name, err)
+	}
+	doc, rep, err := cl.Clean(cleaner.Input{Body: body, URL: pageURL, ContentType: contentType})
+	if err != nil {
+		// The cleaner names the URL; the user gave a file name.
+		msg := strings.TrimPrefix(err.Error(), "clean "+pageURL+": ")
+		return doc, rep, body, fmt.Errorf("clean %s: %w", name, reasonError{msg, err})
+	}
+	if len(doc.Paragraphs) == 0 {
+		return doc, rep, body, fmt.Errorf("clean %s: %w", name, cleaner.ErrNotArticle)
+	}
+	return doc, rep, body, nil
+}
+
+// reasonError shows msg but unwraps to the cleaner's error.
+type reasonError struct {
+	msg string
+	err error
+}
+
+func (e reasonError) Error() string { return e.msg }
+func (e reasonError) Unwrap() error { return e.err }
+
+func runCleanOne(o cleanOptions, s streams) error {
+	cl := cleaner.New(cleaner.Options{})
+	name := o.args[0]
+	doc, rep, body, err := cleanFile(cl, name, o.url, o.contentType, s.stdin)
+	if o.explain && body != nil {
+		printExplain(s.stdout, rep, body)
+	}
+	if err != nil {
+		return err
+	}
+	if o.explain {
+		return nil
+	}
+	b, err := output.Encode(doc, o.format)
+	if err != nil {
+		return fmt.Errorf("clean %s: %w", name, err)
+	}
+	_, err = s.stdout.Write(b)
+	return err
+}
+
+// explainLine is one paragraph of --explain output.
+type explainLine struct {
+	rule string // empty: kept
+	text string
+	pos  int
+}
+
+// printExplain prints every paragraph the cleaner kept or dropped, in page
+// order as far as it can be found, then the count per rule.
+//
+// The Report lists kept and removed paragraphs separately, each in its own
+// order. The two lists are merged by where each paragraph's text first
+// occurs in the page's visible text; a paragraph not found there stays right
+// after its predecessor in its own list.
+func printExplain(w io.Writer, rep cleaner.Report, body []byte) {
+	page := visibleText(body)
+	locate := func(texts []string, rules []string) []explainLine {
+		out := make([]explainLine, len(texts))
+		prev := -1
+		for i, t := range texts {
+			pos := findText(page, t)
+			if pos < 0 {
+				pos = prev
+			}
+			out[i] = explainLine{text: t, pos: pos}
+			if rules != nil {
+				out[i].rule = rules[i]
+			}
+			prev = pos
+		}
+		return out
+	}
+	var rtexts, rrules []string
+	for _, r := range rep.Removed {
+		rtexts = append(rtexts, r.Text)
+		rrules = append(rrules, r.Rule)
+	}
+	kept := locate(rep.Kept, nil)
+	removed := locate(rtexts, rrules)
+	for i, j := 0, 0; i < len(kept) || j < len(removed); {
+		var l explainLine
+		if j < len(removed) && (i == len(kept) || removed[j].pos < kept[i].pos) {
+			l, j = removed[j], j+1
+		} else {
+			l, i = kept[i], i+1
+		}
+		if l.rule == "" {
+			fmt.Fprintf(w, "KEEP  %s\n", collapseSpace(l.text))
+		} else {
+			fmt.Fprintf(w, "DROP  %s  %s\n", l.rule, collapseSpace(l.text))
+		}
+	}
+	counts := rep.Counts()
+	rules := make([]string, 0, len(counts))
+	for r := range counts {
+		rules = append(rules, r)
+	}
+	sort.Slice(rules, func(a, b int) bool {
+		if counts[rules[a]] != counts[rules[b]] {
+			return counts[rules[a]] > counts[rules[b]]
+		}
+		return rules[a] < rules[b]
+	})
+	fmt.Fprintf(w, "\nkept %d, dropped %d", len(rep.Kept), len(rep.Removed))
+	if rep.Extractor != "" {
+		fmt.Fprintf(w, " (extractor: %s)", rep.Extractor)
+	}
+	fmt.Fprintln(w)
+	for _, r := range rules {
+		fmt.Fprintf(w, "  %-24s %d\n", r, counts[r])
+	}
+}
+
+func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// findText returns where the start of text (its first 80 bytes, whitespace
+// collapsed) occurs in page, or -1.
+func findText(page, text string) int {
+	key := collapseSpace(text)
+	if len(key) > 80 {
+		cut := 80
+		for cut > 0 && !isRuneStart(key[cut]) {
+			cut--
+		}
+		key = key[:cut]
+	}
+	if key == "" {
+		return -1
+	}
+	return strings.Index(page, key)
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// visibleText is the page's text outside script, style and template
+// elements, decoded to UTF-8 and whitespace-collapsed.
+func visibleText(body []byte) string {
+	r, err := charset.NewReader(bytes.NewReader(body), "")
+	if err != nil {
+		r = bytes.NewReader(body)
+	}
+	z := html.NewTokenizer(r)
+	var b strings.Builder
+	skip := 0
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return collapseSpace(b.String())
+		case html.StartTagToken:
+			if n, _ := z.TagName(); isHidden(string(n)) {
+				skip++
+			}
+			b.WriteByte(' ')
+		case html.EndTagToken:
+			if n, _ := z.TagName(); isHidden(string(n)) && skip > 0 {
+				skip--
+			}
+			b.WriteByte(' ')
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		}
+	}
+}
+
+func isHidden(tag string) bool {
+	return tag == "script" || tag == "style" || tag == "template" || tag == "noscript"
+}
+
+// pageFiles expands the arguments: files as given, directories walked for
+// *.html, *.htm and *.html.gz.
+func pageFiles(args []string) ([]string, error) {
+	var files []string
+	for _, a := range args {
+		fi, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			files = append(files, a)
+			continue
+		}
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			n := strings.ToLower(d.Name())
+			if !d.IsDir() && (strings.HasSuffix(n, ".html") || strings.HasSuffix(n, ".htm") || strings.HasSuffix(n, ".html.gz")) {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return files, nil
+}
+
+// fileURL is the address of a saved page that names none: its file URL.
+func fileURL(name string) string {
+	abs, err := filepath.Abs(name)
+	if err != nil {
+		abs = name
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String()
+}
+
+func runCleanOut(ctx context.Context, o cleanOptions, s streams) error {
+	log, err := o.log.logger(s.stderr)
+	if err != nil {
+		return err
+	}
+	for _, a := range o.args {
+		if a == "-" {
+			return usagef("clean: --out reads files, not stdin")
+		}
+	}
+	files, err := pageFiles(o.args)
+	if err != nil {
+		return fmt.Errorf("clean: %w", err)
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("clean: no *.html, *.htm or *.html.gz files in %s", strings.Join(o.args, " "))
+	}
+	if o.url != "" && len(files) > 1 {
+		return usagef("clean: --url names one page, but --out got %d files", len(files))
+	}
+	sink, err := output.NewSink(o.out, o.format, output.WithLogger(log))
+	if err != nil {
+		return fmt.Errorf("clean: %w", err)
+	}
+	cl := cleaner.New(cleaner.Options{})
+
+	var mu sync.Mutex
+	counts := make(map[string]int)
+	names := make(chan string)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer close(names)
+		for _, f := range files {
+			select {
+			case names <- f:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	for range o.workers {
+		g.Go(func() error {
+			for name := range names {
+				res := cleanOneInto(gctx, cl, sink, name, o, log)
+				mu.Lock()
+				counts[res]++
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	werr := g.Wait()
+	if err := sink.Close(); err != nil && werr == nil {
+		werr = err
+	}
+	fmt.Fprintf(s.stdout, "%s: written %d, replaced %d, unchanged %d, duplicate %d, failed %d\n",
+		o.out, counts[output.Written.String()], counts[output.Replaced.String()],
+		counts[output.Unchanged.String()], counts[output.Duplicate.String()], counts["failed"])
+	if werr != nil {
+		return fmt.Errorf("clean: %w", werr)
+	}
+	if counts["failed"] == len(files) {
+		return fmt.Errorf("clean: all %d pages failed", len(files))
+	}
+	return nil
+}
+
+// cleanOneInto cleans one file into the sink and returns the result's name,
+// or "failed" (logged).
+func cleanOneInto(ctx context.Context, cl *cleaner.Cleaner, sink *output.Sink, name string, o cleanOptions, log *slog.Logger) string {
+	doc, _, _, err := cleanFile(cl, name, o.url, o.contentType, nil)
+	if err == nil {
+		if doc.URL == "" && doc.CanonicalURL == "" {
+			doc.URL = fileURL(name)
+		}
+		var res output.Result
+		if res, err = sink.Write(ctx, "clean", doc); err == nil {
+			log.Debug("page cleaned", "component", "clean", "file", name, "result", res.String())
+			return res.String()
+		}
+		err = fmt.Errorf("clean %s: %w", name, err)
+	}
+	if !errors.Is(err, context.Canceled) {
+		log.Warn("page skipped", "component", "clean", "file", name, "err", err)
+	}
+	return "failed"
 }

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// testdata/eval is a three-page dataset in the benchmark's layout: two
+// articles whose ground truth is their paragraphs, and an index page with no
+// article (its truth is "A B C", so it scores recall 0).
+const evalDataset = "testdata/eval"
+
+func TestEvalJSON(t *testing.T) {
+	r := runWinnow(t, "", "eval", "--dataset", evalDataset, "--workers", "2", "--worst", "1", "--json", "--log-level", "error")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	var got struct {
+		Pages                           int
+		Precision, Recall, F1, Accuracy float64
+		Errors                          int
+		ErrorKinds                      map[string]int `json:"error_kinds"`
+		PagesPerSecond                  float64        `json:"pages_per_second"`
+		Worst                           []struct{ ID string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+	}
+	if got.Pages != 3 || got.Errors != 1 {
+		t.Errorf("pages %d errors %d, want 3 and 1", got.Pages, got.Errors)
+	}
+	if diff := cmp.Diff(map[string]int{"not_article": 1}, got.ErrorKinds); diff != "" {
+		t.Errorf("error kinds (-want +got):\n%s", diff)
+	}
+	// Both articles are clean, simple pages: near-perfect precision; recall
+	// is the mean over all three pages, the index scoring 0.
+	if got.Precision < 0.95 || got.Recall < 0.6 || got.Recall > 2.0/3+1e-9 {
+		t.Errorf("precision %.3f recall %.3f, want ≥ 0.95 and in [0.6, 0.667]", got.Precision, got.Recall)
+	}
+	if want := 2 * got.Precision * got.Recall / (got.Precision + got.Recall); got.F1 < want-1e-9 || got.F1 > want+1e-9 {
+		t.Errorf("F1 %.4f is not the harmonic mean of %.4f and %.4f", got.F1, got.Precision, got.Recall)
+	}
+	if got.PagesPerSecond <= 0 {
+		t.Errorf("pages/s %v", got.PagesPerSecond)
+	}
+	if len(got.Worst) != 1 || got.Worst[0].ID != "index" {
+		t.Errorf("worst %+v, want the index page", got.Worst)
+	}
+}
+
+func TestEvalText(t *testing.T) {
+	r := runWinnow(t, "", "eval", "--dataset", evalDataset, "--worst", "2", "--bootstrap", "0")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"\nF1         0.", "\nprecision  ", "\nrecall     ", "\naccuracy   ", "\nerrors     1 (scored as empty: not_article 1)", " pages/s", "worst 2 pages by F1:"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if !strings.Contains(r.stderr, "id=index") {
+		t.Errorf("the failed page is not logged:\n%s", r.stderr)
+	}
+}
+
+func TestEvalUsage(t *testing.T) {
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{name: "help", args: []string{"eval", "--help"}, code: 0, stderr: "Usage: winnow eval"},
+		{name: "no dataset", args: []string{"eval"}, code: 2, stderr: "--dataset is required"},
+		{name: "bad dataset", args: []string{"eval", "--dataset", "testdata/clean"}, code: 2, stderr: "ground-truth.json"},
+		{name: "bad workers", args: []string{"eval", "--dataset", evalDataset, "--workers", "0"}, code: 2, stderr: "--workers 0"},
+		{name: "extra argument", args: []string{"eval", "--dataset", evalDataset, "more"}, code: 2, stderr: `unexpected argument "more"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runWinnow(t, "", tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("exit %d (want %d), stderr %q (want %q)", r.code, tt.code, r.stderr, tt.stderr)
+			}
+		})
+	}
+}
