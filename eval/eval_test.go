@@ -246,7 +246,7 @@ func TestLoadDatasetErrors(t *testing.T) {
 		{name: "bad json", files: map[string]string{"ground-truth.json": "{"}, want: "parse"},
 		{name: "empty", files: map[string]string{"ground-truth.json": "{}"}, want: "no pages"},
 		{name: "missing html", files: map[string]string{
-			"ground-truth.json": `{"abc": {"articleBody": "x", "url": "https://a.example/"}}`,
+			"ground-truth.json":  `{"abc": {"articleBody": "x", "url": "https://a.example/"}}`,
 			"html/other.html.gz": "",
 		}, want: "no html file for ground-truth id abc"},
 	}
