@@ -178,6 +178,19 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, rep *Report) 
 		}
 		removed[i] = rule
 	}
+	// An entry whose heading is an event promo is a promo throughout, up to
+	// the next heading or entry stamp (live blogs advertise their events
+	// as entries).
+	for i := 0; i < len(paras); i++ {
+		if removed[i] != ruleEvent || !paras[i].heading {
+			continue
+		}
+		for j := i + 1; j < len(paras) && !paras[j].heading && removed[j] != ruleByline; j++ {
+			if removed[j] == "" {
+				removed[j] = ruleEvent
+			}
+		}
+	}
 	// A very short label or question ("Need help?") standing right before
 	// a chrome prompt belongs to it.
 	for i := len(paras) - 2; i >= 0; i-- {

@@ -107,7 +107,12 @@ func headerCharset(contentType string) (encoding.Encoding, string, bool) {
 // their superset GB18030 (pages labelled gb2312 routinely use GBK and
 // GB18030 characters).
 func lookupCharset(label string) (encoding.Encoding, string) {
-	enc, name := charset.Lookup(strings.TrimSpace(label))
+	label = strings.TrimSpace(label)
+	enc, name := charset.Lookup(label)
+	if enc == nil {
+		// The detector says "GB-18030" where WHATWG says "gb18030".
+		enc, name = charset.Lookup(strings.ReplaceAll(label, "-", ""))
+	}
 	if enc == nil {
 		return nil, ""
 	}

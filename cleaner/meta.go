@@ -279,13 +279,25 @@ func canonicalURL(m pageMeta, pageURL string) string {
 }
 
 // titleSeparators split "Headline | Site" style titles.
-var titleSeparators = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", " / ", "｜", " _ "}
+var titleSeparators = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", " / ", "｜", "_"}
 
 // cleanTitle removes a site-name suffix (or prefix) from a title: the
 // segment after the last separator when it matches the site name or host,
 // or when it is short and the rest is a real headline.
 func cleanTitle(title, siteName, host string) string {
 	title = collapse(title)
+	// Portals chain segments ("Headline_Section_Site"): peel up to three.
+	for i := 0; i < 3; i++ {
+		t := stripTitleSegment(title, siteName, host)
+		if t == title {
+			break
+		}
+		title = t
+	}
+	return title
+}
+
+func stripTitleSegment(title, siteName, host string) string {
 	site := normKey(siteName)
 	hostKey := normKey(strings.TrimPrefix(host, "www."))
 	if i := strings.LastIndex(hostKey, "."); i > 0 {

@@ -154,6 +154,15 @@ func isArticleMarker(n *html.Node) bool {
 	return ip == "articleBody" || ip == "articlebody"
 }
 
+func containsTag(n *html.Node, a atom.Atom) bool {
+	for c := n; c != nil; c = next(c, n, false) {
+		if c.Type == html.ElementNode && c.DataAtom == a {
+			return true
+		}
+	}
+	return false
+}
+
 // containsArticle says whether n is or holds the article's own markup.
 func containsArticle(n *html.Node) bool {
 	for c := n; c != nil; c = next(c, n, false) {
@@ -200,6 +209,11 @@ func (p *precleaner) clean(body *html.Node, report *Report) {
 
 func (p *precleaner) protected(n *html.Node, rule string) bool {
 	if isArticleMarker(n) && n.DataAtom != atom.H1 {
+		return true
+	}
+	// Embedded posts (tweets and the like) sit in "social" or "share"
+	// wrappers but are quoted content.
+	if rule == "structure:share" && containsTag(n, atom.Blockquote) {
 		return true
 	}
 	if containsArticle(n) {

@@ -18,6 +18,7 @@ const (
 	ruleNewsletter = "newsletter_prompt"
 	ruleComments   = "comments_prompt"
 	ruleVideo      = "video_promo"
+	ruleEvent      = "event_promo"
 	ruleRelated    = "related_teaser"
 	ruleTags       = "tag_footer"
 	ruleMobile     = "mobile_link"
@@ -39,7 +40,7 @@ const (
 // paragraphRules lists the rules applied to extracted paragraphs, in
 // the order Rules reports them.
 var paragraphRules = []string{
-	ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleShare, ruleNewsletter, ruleComments, ruleVideo,
+	ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleShare, ruleNewsletter, ruleComments, ruleVideo, ruleEvent,
 	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleByline,
 	ruleSource, ruleForeign, ruleDuplicate, ruleLinkDense, ruleTitle, ruleHelp, ruleNoText,
 }
@@ -194,10 +195,18 @@ func newRuleSet() *ruleSet {
 		{ruleVideo, ph(170,
 			`^(watch|video|listen|live|play|watch live|watch now|watch again)\s*[:|]`,
 			`^watch (live|now|the video|again|as|our|the full)\b`, `^(click|tap) (here )?to (watch|play|listen)`,
-			`^join (our|us|the) .{0,60}\b(event|panel|webinar|q&a|livestream)\b`,
 			`^(video|sehen sie|jetzt ansehen|im video|hören sie)\s*[:|]`, `^sehen sie (hier|im video)`,
 			`^(vidéo|regardez|à voir|écoutez)\s*[:|]`, `^(vídeo|mira|escucha)\s*[:|]`,
 			`^(видео|смотрите|смотреть|слушайте)\s*[:|]`, `^(视频|直播|点击观看|观看视频)\s*[:：|]`,
+		)},
+		{ruleEvent, ph(200,
+			`^join (our|us|the) .{0,60}\b(event|panel|webinar|q&a|livestream|masterclass)\b`,
+			`^(register|book|sign up) (now|here|today) for (our|the|this) .{0,40}\b(event|webinar|panel|conference)\b`,
+			`^(nehmen sie teil|melden sie sich an) .{0,40}(veranstaltung|webinar|diskussion)`,
+			`^(rejoignez|inscrivez-vous à) .{0,40}(événement|webinaire|débat|conférence)`,
+			`^(únete|inscríbete|regístrate) .{0,40}(evento|webinar|seminario web|debate)`,
+			`^(присоединяйтесь|регистрируйтесь) .{0,40}(мероприяти|вебинар|дискусси)`,
+			`^(报名参加|欢迎参加).{0,30}(活动|讲座|论坛)`,
 		)},
 		{ruleRelated, ph(200,
 			`^(read more|related|related (articles?|stories|content|coverage)|see also|more on this( story| topic)?|recommended( for you)?|you (may|might) also like|most (read|popular|viewed)|read next|also read|read also|trending( now)?|top stories|editor'?s picks)\b\s*[:.]?`,
