@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// newsSite serves n generated articles: a front page linking to sections
+// of 50 links, each linking to its articles. Every article waits delay.
+type newsSite struct {
+	*httptest.Server
+	frontHits atomic.Int32
+	articles  atomic.Int32
+}
+
+func serveNews(t *testing.T, n int, delay time.Duration) *newsSite {
+	t.Helper()
+	const per = 50
+	s := &newsSite{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		s.frontHits.Add(1)
+		var b strings.Builder
+		b.WriteString("<html><head><title>Front</title></head><body><ul>")
+		for i := 0; i*per < n; i++ {
+			fmt.Fprintf(&b, `<li><a href="/section/%d">Section %d</a></li>`, i, i)
+		}
+		b.WriteString("</ul></body></html>")
+		fmt.Fprint(w, b.String())
+	})
+	mux.HandleFunc("/section/{s}", func(w http.ResponseWriter, r *http.Request) {
+		sec, _ := strconv.Atoi(r.PathValue("s"))
+		var b strings.Builder
+		b.WriteString("<html><head><title>Section</title></head><body><ul>")
+		for i := sec * per; i < min(n, (sec+1)*per); i++ {
+			fmt.Fprintf(&b, `<li><a href="/2024/01/story-%d.html#top">Story %d</a></li>`, i, i)
+		}
+		b.WriteString("</ul></body></html>")
+		fmt.Fprint(w, b.String())
+	})
+	mux.HandleFunc("/2024/01/{name}", func(w http.ResponseWriter, r *http.Request) {
+		i, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(r.PathValue("name"), "story-"), ".html"))
+		if err != nil || i >= n {
+			http.NotFound(w, r)
+			return
+		}
+		s.articles.Add(1)
+		time.Sleep(delay)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><title>Story number %d</title></head><body><nav><a href="/">Home</a></nav>
+<article><h1>Story number %d</h1>
+<p>The council of town %d met on Tuesday to discuss the budget for the coming year, and after a long debate it agreed to spend more on roads.</p>
+<p>Residents of district %d had asked for the change for several years, saying the state of the streets made walking to school dangerous.</p>
+<p>The final paragraph of story %d says that the opposition asked for a review in six months, which the council accepted.</p>
+</article></body></html>`, i, i, i, i, i)
+	})
+	s.Server = httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestCrawlUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string // in stderr
+	}{
+		{name: "help", args: []string{"crawl", "--help"}, code: 0, want: "Usage: winnow crawl"},
+		{name: "no url", args: []string{"crawl"}, code: 2, want: "give at least one URL"},
+		{name: "bad regex", args: []string{"crawl", "--article", "(", "http://127.0.0.1:1/"}, code: 2, want: `--article "("`},
+		{name: "second regex bad", args: []string{"crawl", "--deny", "a", "--deny", "[", "http://127.0.0.1:1/"}, code: 2, want: `--deny "["`},
+		{name: "bad url", args: []string{"crawl", "ftp://x/"}, code: 2, want: "not http or https"},
+		{name: "bad flag", args: []string{"crawl", "--nope"}, code: 2, want: "flag provided but not defined"},
+		{name: "bad format", args: []string{"crawl", "--format", "pdf", "http://127.0.0.1:1/"}, code: 2, want: "--format"},
+		{name: "bad parallel", args: []string{"crawl", "--parallel", "0", "http://127.0.0.1:1/"}, code: 2, want: "--parallel"},
+		{name: "bad duration", args: []string{"crawl", "--delay", "soon", "http://127.0.0.1:1/"}, code: 2, want: "-delay"},
+		{name: "missing config", args: []string{"crawl", "--config", "does-not-exist.yaml"}, code: 2, want: "does-not-exist.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runWinnow(t, "", append(tt.args, "--out", t.TempDir())...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", r.code, tt.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr %q does not contain %q", r.stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestCrawlNothingFetched(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	r := runWinnow(t, "", "crawl", "--allow-private", "--retries", "0", "--out", t.TempDir(), "http://"+addr+"/")
+	if r.code != 1 || !strings.Contains(r.stderr, "nothing could be fetched") {
+		t.Errorf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+func TestCrawlPrivateRefusedByDefault(t *testing.T) {
+	site := serveNews(t, 5, 0)
+	r := runWinnow(t, "", "crawl", "--delay", "0", "--out", t.TempDir(), site.URL+"/")
+	if r.code != 1 || site.frontHits.Load() != 0 {
+		t.Errorf("exit %d, front page hits %d; stderr:\n%s", r.code, site.frontHits.Load(), r.stderr)
+	}
+}
+
+type manifestLine struct {
+	Path string `json:"path"`
+	Job  string `json:"job"`
+}
+
+func readManifest(t *testing.T, out string) []manifestLine {
+	t.Helper()
+	f, err := os.Open(filepath.Join(out, "manifest.jsonl"))
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []manifestLine
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var l manifestLine
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("manifest line %q: %v", sc.Text(), err)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func TestCrawlSummaryAndRecrawl(t *testing.T) {
+	site := serveNews(t, 20, 0)
+	out := t.TempDir()
+	args := []string{"crawl", "--allow-private", "--delay", "0", "--article", `/\d{4}/\d{2}/`, "--out", out, site.URL + "/"}
+	r := runWinnow(t, "", args...)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{"success", "fetched      22", "written      20 (20 new, 0 replaced)", "unchanged    0"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, ".winnow", "state.db")); err != nil {
+		t.Errorf("default state file: %v", err)
+	}
+	r = runWinnow(t, "", args...)
+	if r.code != 0 || !strings.Contains(r.stdout, "unchanged    20") || !strings.Contains(r.stdout, "written      0") {
+		t.Errorf("re-crawl: exit %d\n%s", r.code, r.stdout)
+	}
+	if n := len(readManifest(t, out)); n != 20 {
+		t.Errorf("manifest has %d lines, want 20", n)
+	}
+}
+
+func TestCrawlConfigJob(t *testing.T) {
+	site := serveNews(t, 3, 0)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "docs")
+	cfg := fmt.Sprintf(`output: {dir: %q, format: json}
+defaults:
+  delay: 0s
+  allow_private: true
+jobs:
+  - name: local
+    schedule: "@every 1h"
+    seeds: [%q]
+    article: ['/\d{4}/\d{2}/']
+  - name: other
+    schedule: "@every 1h"
+    seeds: ["https://example.org/"]
+`, out, site.URL+"/")
+	path := filepath.Join(dir, "winnow.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := runWinnow(t, "", "crawl", "--config", path)
+	if r.code != 2 || !strings.Contains(r.stderr, "has 2 jobs") {
+		t.Errorf("no --job with two jobs: exit %d\n%s", r.code, r.stderr)
+	}
+	r = runWinnow(t, "", "crawl", "--config", path, "--job", "nope")
+	if r.code != 2 || !strings.Contains(r.stderr, `--job "nope"`) {
+		t.Errorf("unknown job: exit %d\n%s", r.code, r.stderr)
+	}
+	r = runWinnow(t, "", "crawl", "--config", path, "--job", "local")
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	lines := readManifest(t, out)
+	if len(lines) != 3 || lines[0].Job != "local" || !strings.HasSuffix(lines[0].Path, ".json") {
+		t.Errorf("manifest %+v", lines)
+	}
+}
+
+// TestCrawlKillAndResume kills a crawl of a 500-page site with SIGKILL in
+// the middle, then runs the same command again: every article ends up
+// written exactly once, and no partial or temp file is ever left.
+func TestCrawlKillAndResume(t *testing.T) {
+	const n = 500
+	site := serveNews(t, n, time.Millisecond)
+	out := t.TempDir()
+	args := []string{"crawl", "--allow-private", "--delay", "0", "--parallel", "4", "--log-level", "warn",
+		"--article", `/\d{4}/\d{2}/`, "--out", out, site.URL + "/"}
+
+	cmd := exec.Command(winnowBin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(readManifest(t, out)) < 60 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("crawl wrote too little in 60s; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	killedAt := len(readManifest(t, out))
+	if killedAt >= n {
+		t.Fatalf("crawl finished (%d documents) before it could be killed", killedAt)
+	}
+	checkNoPartialFiles(t, out)
+
+	r := runWinnow(t, "", args...)
+	if r.code != 0 {
+		t.Fatalf("resume: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := site.frontHits.Load(); n != 1 {
+		t.Errorf("front page fetched %d times; the resumed run must continue, not start over", n)
+	}
+	lines := readManifest(t, out)
+	seen := map[string]int{}
+	for _, l := range lines {
+		seen[l.Path]++
+	}
+	for p, c := range seen {
+		if c > 1 {
+			t.Errorf("%s written %d times", p, c)
+		}
+	}
+	if len(seen) != n || len(lines) != n {
+		t.Errorf("%d manifest lines for %d documents, want %d (killed at %d)", len(lines), len(seen), n, killedAt)
+	}
+	checkNoPartialFiles(t, out)
+	for p := range seen {
+		b, err := os.ReadFile(filepath.Join(out, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b, []byte("which the council accepted.")) {
+			t.Errorf("%s is incomplete:\n%s", p, b)
+		}
+	}
+	t.Logf("killed after %d documents; %d article fetches in all", killedAt, site.articles.Load())
+}
+
+// checkNoPartialFiles fails on any file under out that is not a document,
+// the manifest or the state.
+func checkNoPartialFiles(t *testing.T, out string) {
+	t.Helper()
+	filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if d.Name() == ".winnow" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, _ := filepath.Rel(out, p)
+		if rel != "manifest.jsonl" && !strings.HasSuffix(rel, ".txt") {
+			t.Errorf("stray file %s", rel)
+		}
+		return nil
+	})
+}
