@@ -77,7 +77,8 @@ const (
 // Stats are the running counts of a crawl.
 type Stats struct {
 	Fetched     int64 // responses received (any status), robots.txt excluded
-	FetchErrors int64 // fetches that got no response, robots refusals included
+	FetchErrors int64 // fetches that got no response
+	Robots      int64 // URLs robots.txt disallowed (not an error of the run)
 	HTTPErrors  int64 // 4xx/5xx responses after retries
 	PageErrors  int64 // pages emit reported as failed
 	Emitted     int64
@@ -101,7 +102,7 @@ type Crawler struct {
 	gate        *hostGate
 	robotsCache robotsCache
 
-	fetched, fetchErrs, httpErrs, pageErrs, emitted, queue atomic.Int64
+	fetched, fetchErrs, robotsErrs, httpErrs, pageErrs, emitted, queue atomic.Int64
 }
 
 // New checks opts and returns a Crawler.
@@ -164,7 +165,7 @@ func New(opts Options, store Store, m *metrics.Metrics, log *slog.Logger) (*Craw
 // Stats returns the crawl's counts so far; safe to call during Run.
 func (c *Crawler) Stats() Stats {
 	return Stats{
-		Fetched: c.fetched.Load(), FetchErrors: c.fetchErrs.Load(), HTTPErrors: c.httpErrs.Load(),
+		Fetched: c.fetched.Load(), FetchErrors: c.fetchErrs.Load(), Robots: c.robotsErrs.Load(), HTTPErrors: c.httpErrs.Load(),
 		PageErrors: c.pageErrs.Load(), Emitted: c.emitted.Load(), Queue: c.queue.Load(),
 	}
 }
@@ -353,7 +354,7 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		c.fetchErrs.Add(1)
+		c.robotsErrs.Add(1)
 		c.m.FetchErrors.WithLabelValues(job, "robots").Inc()
 		c.log.Debug("disallowed by robots.txt", "url", it.URL)
 		return finish()

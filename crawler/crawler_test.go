@@ -107,6 +107,9 @@ func TestRobotsAndAnnouncedSitemap(t *testing.T) {
 	if got := testutil.ToFloat64(r.metrics.FetchErrors.WithLabelValues("test", "robots")); got != 2 {
 		t.Errorf("robots fetch errors = %v, want 2", got)
 	}
+	if r.stats.Robots != 2 || r.stats.FetchErrors != 0 {
+		t.Errorf("stats: robots %d, fetch errors %d; want 2 and 0", r.stats.Robots, r.stats.FetchErrors)
+	}
 
 	// --ignore-robots fetches them.
 	opts := testOptions(s.URL + "/")
@@ -114,6 +117,32 @@ func TestRobotsAndAnnouncedSitemap(t *testing.T) {
 	r = crawl(t, opts, nil, nil)
 	if _, ok := r.pages[s.URL+"/private/secret.html"]; !ok {
 		t.Errorf("with robots ignored, /private/secret.html not emitted: %v", r.urls())
+	}
+}
+
+func TestCrawlDelayAndUserAgent(t *testing.T) {
+	s := serveSite(t, "site-depth", map[string]http.HandlerFunc{"/robots.txt": func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "User-agent: other\nDisallow: /\n\nUser-agent: winnow-test\nCrawl-delay: 0.2\nDisallow: /c.html\n")
+	}})
+	opts := testOptions(s.URL + "/")
+	opts.Parallel = 4
+	r := crawl(t, opts, nil, nil)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if diff := cmp.Diff([]string{s.URL + "/", s.URL + "/a.html", s.URL + "/b.html"}, r.urls()); diff != "" {
+		t.Errorf("emitted (-want +got):\n%s", diff)
+	}
+	log := s.log()
+	for i, req := range log {
+		if req.agent != "winnow-test/1.0" {
+			t.Errorf("request %s with User-Agent %q", req.path, req.agent)
+		}
+		if i >= 2 { // the delay applies from robots.txt's answer on
+			if gap := req.at.Sub(log[i-1].at); gap < 180*time.Millisecond {
+				t.Errorf("%s came %v after %s, want >= 200ms (Crawl-delay)", req.path, gap, log[i-1].path)
+			}
+		}
 	}
 }
 

@@ -65,6 +65,11 @@ func (c *Crawler) newCollector(ctx context.Context) *colly.Collector {
 		c.m.ResponseBytes.WithLabelValues(job).Add(float64(len(r.Body)))
 		st.status = r.StatusCode
 		st.header = r.Headers.Clone()
+		if ct := st.header.Get("Content-Type"); charsetConverted(ct) {
+			// colly has decoded the body to UTF-8 by the header's charset;
+			// say so, or the cleaner would decode it a second time.
+			st.header.Set("Content-Type", withUTF8(ct))
+		}
 		st.body = r.Body
 		st.final = r.Request.URL.String()
 		st.html = strings.Contains(strings.ToLower(st.header.Get("Content-Type")), "html")
@@ -185,4 +190,25 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// charsetConverted reports whether colly converted a body with this
+// Content-Type to UTF-8 (it does when the header names another charset).
+func charsetConverted(ct string) bool {
+	l := strings.ToLower(ct)
+	if !strings.Contains(l, "charset") || strings.Contains(l, "utf-8") || strings.Contains(l, "utf8") {
+		return false
+	}
+	for _, t := range []string{"image/", "video/", "audio/", "font/"} {
+		if strings.Contains(l, t) {
+			return false
+		}
+	}
+	return true
+}
+
+// withUTF8 replaces the charset parameter of a Content-Type with utf-8.
+func withUTF8(ct string) string {
+	media, _, _ := strings.Cut(ct, ";")
+	return strings.TrimSpace(media) + "; charset=utf-8"
 }

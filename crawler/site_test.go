@@ -36,6 +36,12 @@ type site struct {
 	status   map[string]int    // path -> status of the last response
 	override map[string]string // path -> body served instead of the file
 	handlers map[string]http.HandlerFunc
+	requests []request // every request, in order of arrival
+}
+
+type request struct {
+	path, agent string
+	at          time.Time
 }
 
 func serveSite(t *testing.T, name string, handlers map[string]http.HandlerFunc) *site {
@@ -67,6 +73,7 @@ func (s *site) serve(w http.ResponseWriter, r *http.Request) {
 	}()
 	s.mu.Lock()
 	s.hits[r.URL.Path]++
+	s.requests = append(s.requests, request{path: r.URL.Path, agent: r.UserAgent(), at: time.Now()})
 	h := s.handlers[r.URL.Path]
 	body, overridden := s.override[r.URL.Path]
 	s.mu.Unlock()
@@ -228,4 +235,10 @@ func mustRe(exprs ...string) []*regexp.Regexp {
 		out = append(out, regexp.MustCompile(e))
 	}
 	return out
+}
+
+func (s *site) log() []request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]request(nil), s.requests...)
 }

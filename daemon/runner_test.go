@@ -32,6 +32,7 @@ type testSite struct {
 	*httptest.Server
 	mu       sync.Mutex
 	override map[string]string
+	ctype    string // Content-Type of every response; default text/html
 }
 
 func serveTestSite(t *testing.T, name string) *testSite {
@@ -60,7 +61,13 @@ func serveTestSite(t *testing.T, name string) *testSite {
 		sum := sha256.Sum256([]byte(body))
 		etag := `"` + hex.EncodeToString(sum[:8]) + `"`
 		w.Header().Set("ETag", etag)
-		w.Header().Set("Content-Type", "text/html")
+		s.mu.Lock()
+		ct := s.ctype
+		s.mu.Unlock()
+		if ct == "" {
+			ct = "text/html"
+		}
+		w.Header().Set("Content-Type", ct)
 		if r.Header.Get("If-None-Match") == etag {
 			w.WriteHeader(http.StatusNotModified)
 			return
@@ -241,21 +248,26 @@ func TestRunSameCanonicalWrittenOnce(t *testing.T) {
 }
 
 func TestRunGBKPage(t *testing.T) {
-	site := serveTestSite(t, "site-gbk")
-	env := newRunnerEnv(t)
-	r := env.run(t, runnerOptions(site.URL + "/article.html"))
-	if r.Written != 1 {
-		t.Fatalf("run: %+v %s", resultCounts(r), r.Err)
-	}
-	files := env.files(t)
-	b, err := os.ReadFile(filepath.Join(env.out, files[0]))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"中文新闻标题", "清洁器应该根据页面中的元标签正确地解码这段文字"} {
-		if !strings.Contains(string(b), want) {
-			t.Errorf("document lacks %q:\n%s", want, b)
-		}
+	for _, ct := range []string{"text/html", "text/html; charset=GBK"} {
+		t.Run(ct, func(t *testing.T) {
+			site := serveTestSite(t, "site-gbk")
+			site.ctype = ct
+			env := newRunnerEnv(t)
+			r := env.run(t, runnerOptions(site.URL+"/article.html"))
+			if r.Written != 1 {
+				t.Fatalf("run: %+v %s", resultCounts(r), r.Err)
+			}
+			files := env.files(t)
+			b, err := os.ReadFile(filepath.Join(env.out, files[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{"中文新闻标题", "清洁器应该根据页面中的元标签正确地解码这段文字"} {
+				if !strings.Contains(string(b), want) {
+					t.Errorf("document lacks %q:\n%s", want, b)
+				}
+			}
+		})
 	}
 }
 
