@@ -62,16 +62,16 @@ type phraseRule struct {
 // read afterwards, so one Cleaner serves concurrent callers.
 type ruleSet struct {
 	phrases   []phraseRule
-	date      *regexp.Regexp // dates and times, for byline/timestamp lines
-	filler    *regexp.Regexp // words that go with a timestamp: updated, published, GMT...
-	byline    *regexp.Regexp // "By Jane Doe", "Von Max Muster", "Автор: ..."
-	name      *regexp.Regexp // a run of capitalised words
-	sourceW   *regexp.Regexp // words marking a source line
-	teaser    *regexp.Regexp // "Headline | Author Name"
-	social    *regexp.Regexp // lines made only of social network names
-	help      *regexp.Regexp // very short questions/labels next to chrome
-	fullDate  *regexp.Regexp // a date with a year or a month name, not only a time
-	stampWord *regexp.Regexp // updated, published, ...
+	date      *regexp.Regexp  // dates and times, for byline/timestamp lines
+	filler    map[string]bool // words that go with a timestamp: updated, published, GMT...
+	byline    *regexp.Regexp  // "By Jane Doe", "Von Max Muster", "Автор: ..."
+	name      *regexp.Regexp  // a run of capitalised words
+	sourceW   *regexp.Regexp  // words marking a source line
+	teaser    *regexp.Regexp  // "Headline | Author Name"
+	social    *regexp.Regexp  // lines made only of social network names
+	help      *regexp.Regexp  // very short questions/labels next to chrome
+	fullDate  *regexp.Regexp  // a date with a year or a month name, not only a time
+	stampWord *regexp.Regexp  // updated, published, ...
 }
 
 // Patterns are matched against the lower-cased paragraph. Go's \b only
@@ -94,10 +94,19 @@ func newRuleSet() *ruleSet {
 	}
 	rs := &ruleSet{}
 	rs.phrases = []phraseRule{
+		{rulePaywall, ph(300,
+			`\b(subscribe|subscription|subscribers?)\b.{0,60}\b(continue reading|keep reading|to read (the|this|more)|full access|unlimited access)`,
+			`\bthis (article|content|story) is (only )?(available|reserved|exclusive) (to|for) (subscribers|members|premium)`,
+			`\b(nur für|exklusiv für) (abonnenten|abonnentinnen|abonnierende)`, `\bweiterlesen mit\b`,
+			`\bréservée? aux abonnés`, `\b(la suite|l'intégralité)( de cet article)? est réservée`, `\babonnez-vous pour\b`,
+			`\b(exclusivo|contenido exclusivo) para (suscriptores|socios)`, `\bsuscríbete para\b`,
+			`(материал|статья|доступ)[^.]{0,30}подписчик`,
+			`(订阅|付费)(后)?(阅读|查看)全文`,
+		)},
 		{ruleLogin, join(
 			ph(260,
 				// English
-				`\b(register|sign ?up|subscribe|log ?in|sign ?in|create (a|an|your) (free )?account|become a (member|subscriber))\b.{0,50}\b(to (continue|keep) reading|to (read|access|view|unlock|comment|continue|join)|for free|for unlimited)`,
+				`\b(register|sign ?up|log ?in|sign ?in|create (a|an|your) (free )?account|become a (member|subscriber))\b.{0,50}\b(to (continue|keep) reading|to (read|access|view|unlock|comment|continue|join)|for free|for unlimited)`,
 				`\balready (have an account|registered|a (subscriber|member))`,
 				`\bdon'?t have an account`,
 				`^registration is\b.{0,30}\bfree`,
@@ -129,15 +138,6 @@ func newRuleSet() *ruleSet {
 				// never a sentence that happens to contain 登录 ("landfall").
 				`(登录|登入|注册|用户名|密码|验证码|换一张|看不清|忘记密码|退出登录|会员中心|欢迎访问|欢迎您|ログイン|会員登録|パスワード|로그인|회원가입|비밀번호)`,
 			),
-		)},
-		{rulePaywall, ph(300,
-			`\b(subscribe|subscription|subscribers?)\b.{0,60}\b(continue reading|keep reading|to read (the|this|more)|full access|unlimited access)`,
-			`\bthis (article|content|story) is (only )?(available|reserved|exclusive) (to|for) (subscribers|members|premium)`,
-			`\b(nur für|exklusiv für) (abonnenten|abonnentinnen|abonnierende)`, `\bweiterlesen mit\b`,
-			`\bréservée? aux abonnés`, `\b(la suite|l'intégralité)( de cet article)? est réservée`, `\babonnez-vous pour\b`,
-			`\b(exclusivo|contenido exclusivo) para (suscriptores|socios)`, `\bsuscríbete para\b`,
-			`(материал|статья|доступ)[^.]{0,30}подписчик`,
-			`(订阅|付费)(后)?(阅读|查看)全文`,
 		)},
 		{ruleCookie, join(
 			ph(400,
@@ -224,7 +224,7 @@ func newRuleSet() *ruleSet {
 		{ruleMobile, ph(60,
 			`^(exit|switch to|view|go to|back to) (the )?(mobile|desktop|full|classic|standard|amp|non-amp) (version|site|view|website)`,
 			`^(mobile|desktop|full) (version|site|view)$`,
-			`^(zur )?(mobilen?|desktop|klassischen) (version|ansicht)`, `^(version|site) (mobile|classique|complète)$`,
+			`^(zur )?(mobilen?|desktop|klassischen)[- ](version|ansicht)`, `^(version|site) (mobile|classique|complète)$`,
 			`^(ir a la )?versión (móvil|clásica|de escritorio|completa)`, `^(мобильная|полная|десктопная) версия`,
 			`(手机版|电脑版|移动版|触屏版)`,
 		)},
@@ -261,8 +261,18 @@ func newRuleSet() *ruleSet {
 		)},
 	}
 	const month = `(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)`
-	rs.date = regexp.MustCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th)?\.?\s*(of\s+)?` + month + `\.?,?\s+\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.)|\d{1,2}\s*(am|pm)\b|\d{8})`)
-	rs.filler = regexp.MustCompile(`(?i)(\b(last )?(updated|published|posted|modified|first published|created|updated on|published on|date|time|gmt|utc|bst|cet|cest|est|edt|pst|pdt|on|at|am|um|le|à|el|a las|de|y|and|und|et|hours? ago|minutes? ago|ago|today|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|wed|thu|fri|sat|sun|aktualisiert|veröffentlicht|stand|uhr|publié|mis à jour|actualizado|publicado)\b|(обновлено|опубликовано|мск|года|г\.|发布|更新|时间|日期|星期.))`)
+	rs.date = regexp.MustCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th|er)?\.?\s*((of|de)\s+)?` + month + `\.?,?\s+((de|del)\s+)?\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.)|\d{1,2}\s*(am|pm)\b|\d{8})`)
+	rs.filler = map[string]bool{}
+	for _, w := range strings.Fields(`last first updated published posted modified created date time gmt utc bst cet cest est edt pst pdt
+		on at am um le à el a las de del y and und et hours hour ago minutes minute today yesterday
+		monday tuesday wednesday thursday friday saturday sunday mon tue wed thu fri sat sun
+		montag dienstag mittwoch donnerstag freitag samstag sonntag aktualisiert veröffentlicht stand uhr
+		lundi mardi mercredi jeudi vendredi samedi dimanche publié mis jour
+		lunes martes miércoles jueves viernes sábado domingo actualizado publicado
+		обновлено опубликовано мск года г в понедельник вторник среда четверг пятница суббота воскресенье
+		发布 更新 时间 日期`) {
+		rs.filler[w] = true
+	}
 	rs.byline = regexp.MustCompile(`^(?i:by|von|par|por|door|di|av|автор:?|текст:?|作者[:：]?|记者[:：]?|责任编辑[:：]?|编辑[:：]?)\s*(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})((\s+|,\s*|\s+(?i:and|und|et|y|и)\s+)(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})){0,7}(\s+(?i:in|en|à|aus|в|from)\s+\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*)?)?\.?$`)
 	rs.name = regexp.MustCompile(`^\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*){0,3}$`)
 	rs.sourceW = regexp.MustCompile(`(?i)(原网页|原文|来源|source|quelle|fuente|источник)`)
@@ -334,8 +344,7 @@ func (rs *ruleSet) bylineOrStamp(text string) (rule, author string) {
 		last = l[1]
 	}
 	rest.WriteString(text[last:])
-	remain := rs.filler.ReplaceAllString(rest.String(), " ")
-	remain = strings.Map(func(r rune) rune {
+	remain := strings.Map(func(r rune) rune {
 		if unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsDigit(r) {
 			if r == '\'' || r == '’' || r == '-' || r == '.' {
 				return r
@@ -343,8 +352,14 @@ func (rs *ruleSet) bylineOrStamp(text string) (rule, author string) {
 			return ' '
 		}
 		return r
-	}, remain)
-	remain = strings.Trim(collapse(remain), " .-")
+	}, rest.String())
+	var keep []string
+	for _, w := range strings.Fields(remain) {
+		if !rs.filler[strings.ToLower(strings.Trim(w, ".-'’"))] {
+			keep = append(keep, w)
+		}
+	}
+	remain = strings.Trim(strings.Join(keep, " "), " .-")
 	if remain == "" {
 		return ruleByline, ""
 	}

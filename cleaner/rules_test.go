@@ -1,0 +1,274 @@
+package cleaner
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// context paragraphs in the article's language, so script-based rules
+// know what the article is written in.
+var articleContext = map[string]string{
+	"en": "The government announced on Tuesday that it would expand the programme to cover every region of the country by the end of next year, officials said.",
+	"de": "Die Regierung kündigte am Dienstag an, das Programm bis Ende nächsten Jahres auf alle Regionen des Landes auszuweiten, teilten Beamte mit.",
+	"fr": "Le gouvernement a annoncé mardi qu'il étendrait le programme à toutes les régions du pays d'ici la fin de l'année prochaine, selon des responsables.",
+	"es": "El gobierno anunció el martes que ampliará el programa a todas las regiones del país antes de finales del próximo año, según informaron funcionarios.",
+	"ru": "Правительство во вторник объявило, что до конца следующего года расширит программу на все регионы страны, сообщили чиновники.",
+	"zh": "政府周二宣布，将在明年年底前把这一计划扩大到全国所有地区，官员们表示，这项措施将惠及数百万居民。",
+}
+
+func mkPara(text string) para {
+	n := 0
+	for _, r := range text {
+		if r != ' ' {
+			n++
+		}
+	}
+	return para{text: text, runes: n}
+}
+
+// ruleFor runs the paragraph rules over a small article in lang with text
+// as its last paragraph and returns the rule that removed text ("" = kept).
+func ruleFor(t *testing.T, c *Cleaner, lang, text string) string {
+	t.Helper()
+	ctx := articleContext[lang]
+	paras := []para{mkPara(ctx), mkPara(ctx + " " + ctx), mkPara(text)}
+	var rep Report
+	c.filter(paras, "A headline about the programme", "", "", &rep)
+	for _, r := range rep.Removed {
+		if r.Text == text {
+			return r.Rule
+		}
+	}
+	return ""
+}
+
+func TestParagraphRules(t *testing.T) {
+	c := New(Options{})
+	long := func(lang, s string) string { return s + " " + articleContext[lang] + " " + articleContext[lang] }
+	tests := []struct {
+		name string
+		lang string
+		text string
+		want string
+	}{
+		// login / registration walls
+		{"login en register to continue", "en", "Register for free to continue reading", ruleLogin},
+		{"login en already have account", "en", "Already have an account? sign in", ruleLogin},
+		{"login en by clicking", "en", "By clicking ‘Create account’ you confirm that you have read and agree to our Terms of use and Privacy notice.", ruleLogin},
+		{"login en recaptcha", "en", "This site is protected by reCAPTCHA and the Google Privacy policy and Terms of service apply.", ruleLogin},
+		{"login de", "de", "Sie haben bereits ein Konto? Hier anmelden", ruleLogin},
+		{"login fr", "fr", "Déjà un compte ? Connectez-vous", ruleLogin},
+		{"login es", "es", "¿Ya tienes una cuenta? Inicia sesión", ruleLogin},
+		{"login ru", "ru", "Уже есть аккаунт? Войти", ruleLogin},
+		{"login zh captcha", "zh", "验证码", ruleLogin},
+		{"login zh welcome bar", "zh", "您好,欢迎访问! [ 登录 | 注册 ]", ruleLogin},
+		{"login en article mentions sign in", "en", long("en", "Users who sign in to the service will be asked to register their phones to continue using it, the company said in a statement."), ""},
+		{"login zh sentence with 登录", "zh", long("zh", "台风于周三凌晨在沿海地区登录，当地政府已紧急疏散数万名居民。"), ""},
+
+		// paywall
+		{"paywall en", "en", "Subscribe now for unlimited access to continue reading this story.", rulePaywall},
+		{"paywall de", "de", "Dieser Artikel ist nur für Abonnenten verfügbar.", rulePaywall},
+		{"paywall fr", "fr", "La suite de cet article est réservée aux abonnés.", rulePaywall},
+		{"paywall es", "es", "Contenido exclusivo para suscriptores.", rulePaywall},
+		{"paywall ru", "ru", "Этот материал доступен только подписчикам.", rulePaywall},
+
+		// cookies
+		{"cookie en", "en", "We use cookies to improve your experience. Accept all cookies", ruleCookie},
+		{"cookie de", "de", "Wir verwenden Cookies, um Ihnen das beste Nutzererlebnis zu bieten.", ruleCookie},
+		{"cookie fr", "fr", "Nous utilisons des cookies pour améliorer votre expérience.", ruleCookie},
+		{"cookie es", "es", "Utilizamos cookies propias y de terceros para mejorar nuestros servicios.", ruleCookie},
+		{"cookie ru", "ru", "Мы используем файлы cookie, чтобы улучшить работу сайта.", ruleCookie},
+		{"cookie zh", "zh", "本网站使用cookie以改善您的浏览体验。", ruleCookie},
+		{"cookie en long article stays", "en", long("en", "Regulators said the company had used cookies to track users across websites without their consent, and that the fine reflected the scale of the breach."), ""},
+		{"cookie de long article stays", "de", long("de", "Die Datenschutzbehörde erklärte, wir verwenden Cookies sei keine ausreichende Information für Nutzer, und verhängte ein Bußgeld gegen das Unternehmen."), ""},
+
+		// ad blockers
+		{"adblock en", "en", "Visit our adblocking instructions page.", ruleAdblock},
+		{"adblock de", "de", "Bitte deaktivieren Sie Ihren Werbeblocker.", ruleAdblock},
+		{"adblock fr", "fr", "Veuillez désactiver votre bloqueur de publicité.", ruleAdblock},
+		{"adblock es", "es", "Por favor, desactiva tu bloqueador de anuncios.", ruleAdblock},
+		{"adblock ru", "ru", "Пожалуйста, отключите блокировщик рекламы.", ruleAdblock},
+		{"adblock zh", "zh", "请关闭广告拦截插件后刷新页面。", ruleAdblock},
+
+		// share / follow
+		{"share en", "en", "Share this article", ruleShare},
+		{"share social row", "en", "Facebook Twitter WhatsApp Email", ruleShare},
+		{"share de", "de", "Folgen Sie uns auf Twitter", ruleShare},
+		{"share fr", "fr", "Suivez-nous sur Facebook", ruleShare},
+		{"share es", "es", "Síguenos en Twitter", ruleShare},
+		{"share ru", "ru", "Поделиться", ruleShare},
+		{"share zh", "zh", "分享到", ruleShare},
+
+		// newsletters
+		{"newsletter en", "en", "Sign up to our free newsletter for a daily digest of the latest news", ruleNewsletter},
+		{"newsletter de", "de", "Jetzt Newsletter abonnieren", ruleNewsletter},
+		{"newsletter fr", "fr", "Inscrivez-vous à notre newsletter", ruleNewsletter},
+		{"newsletter es", "es", "Suscríbete a nuestro boletín", ruleNewsletter},
+		{"newsletter ru", "ru", "Подпишитесь на нашу рассылку", ruleNewsletter},
+		{"newsletter zh", "zh", "订阅我们的新闻邮件", ruleNewsletter},
+
+		// comments
+		{"comments en forum", "en", "Join our new commenting forum", ruleComments},
+		{"comments en conversations", "en", "Join thought-provoking conversations, follow other readers and see their replies", ruleComments},
+		{"comments de", "de", "Kommentare anzeigen", ruleComments},
+		{"comments fr", "fr", "Laisser un commentaire", ruleComments},
+		{"comments es", "es", "Deja un comentario", ruleComments},
+		{"comments ru", "ru", "Оставить комментарий", ruleComments},
+		{"comments zh", "zh", "发表评论", ruleComments},
+		{"comments en article stays", "en", long("en", "Comments made by the minister at the weekend prompted a backlash from opposition parties, who called for an inquiry."), ""},
+
+		// video and event promos
+		{"video en watch live", "en", "Watch live as the president speaks amid tensions with Russia", ruleVideo},
+		{"video en watch colon", "en", "Watch: President compares situation to a film", ruleVideo},
+		{"video de", "de", "Video: So lief der Gipfel in Brüssel", ruleVideo},
+		{"video fr", "fr", "Vidéo : le sommet de Bruxelles en images", ruleVideo},
+		{"video es", "es", "Vídeo: así fue la cumbre de Bruselas", ruleVideo},
+		{"video ru", "ru", "Видео: как прошёл саммит в Брюсселе", ruleVideo},
+		{"video zh", "zh", "视频：峰会现场画面", ruleVideo},
+		{"event en", "en", "Join our free virtual event with our foreign correspondents on Wednesday", ruleEvent},
+
+		// related teasers
+		{"related en read more", "en", "Read more: Why the talks collapsed", ruleRelated},
+		{"related en premium", "en", "Premium: Germany has taken a cautious stance", ruleRelated},
+		{"related en headline author", "en", "Why the coalition will be on the right side of history | Jane Columnist", ruleRelated},
+		{"related de", "de", "Lesen Sie auch: Warum die Gespräche scheiterten", ruleRelated},
+		{"related fr", "fr", "Lire aussi : Pourquoi les négociations ont échoué", ruleRelated},
+		{"related es", "es", "Lee también: Por qué fracasaron las negociaciones", ruleRelated},
+		{"related ru", "ru", "Читайте также: почему переговоры провалились", ruleRelated},
+		{"related zh", "zh", "相关阅读：谈判为何失败", ruleRelated},
+
+		// tag footers
+		{"tags zh", "zh", "标签:综合", ruleTags},
+		{"keywords zh", "zh", "关键词: 普京 马克龙 乌克兰", ruleTags},
+		{"scrolling news zh", "zh", "滚动新闻", ruleTags},
+		{"tags en", "en", "Tags: Russia, Ukraine, Nato", ruleTags},
+		{"tags de", "de", "Schlagworte: Russland, Ukraine", ruleTags},
+		{"tags fr", "fr", "Mots-clés : Russie, Ukraine", ruleTags},
+		{"tags es", "es", "Etiquetas: Rusia, Ucrania", ruleTags},
+		{"tags ru", "ru", "Теги: Россия, Украина", ruleTags},
+
+		// mobile version and back to top
+		{"mobile en", "en", "Exit mobile version", ruleMobile},
+		{"mobile de", "de", "Zur Desktop-Version", ruleMobile},
+		{"mobile es", "es", "Versión móvil", ruleMobile},
+		{"mobile ru", "ru", "Мобильная версия сайта", ruleMobile},
+		{"mobile zh", "zh", "手机版", ruleMobile},
+		{"top en", "en", "Back to top", ruleTop},
+		{"top de", "de", "Nach oben", ruleTop},
+		{"top fr", "fr", "Retour en haut", ruleTop},
+		{"top es", "es", "Volver arriba", ruleTop},
+		{"top ru", "ru", "Наверх", ruleTop},
+		{"top zh", "zh", "返回顶部", ruleTop},
+
+		// live-blog notices
+		{"update en", "en", "Updates to follow...", ruleUpdate},
+		{"update en follow below", "en", "Follow the latest updates below.", ruleUpdate},
+		{"update de", "de", "Mehr in Kürze", ruleUpdate},
+		{"update ru", "ru", "Новость дополняется", ruleUpdate},
+
+		// agency credits
+		{"agency PA", "en", "PA", ruleAgency},
+		{"agency Reuters AFP", "en", "Reuters/AFP", ruleAgency},
+		{"agency reporting by", "en", "(Reporting by Jane Doe; Editing by John Roe)", ruleAgency},
+		{"agency word in sentence stays", "en", long("en", "Reuters reported that the talks would resume on Monday in Geneva."), ""},
+
+		// bylines, timestamps and source lines
+		{"byline glued to timestamp", "en", "Tom Batchelor11 February 2022 14:35", ruleByline},
+		{"byline by", "en", "By Jane Doe", ruleByline},
+		{"byline updated", "en", "Updated 14:35 GMT", ruleByline},
+		{"byline de", "de", "Von Max Mustermann", ruleByline},
+		{"byline fr", "fr", "Par Marie Dupont", ruleByline},
+		{"byline es", "es", "Por Juan Pérez", ruleByline},
+		{"byline ru", "ru", "Автор: Иван Петров", ruleByline},
+		{"byline zh", "zh", "记者 王小明", ruleByline},
+		{"stamp de", "de", "Aktualisiert am 11. Februar 2022, 14:35 Uhr", ruleByline},
+		{"stamp fr", "fr", "Publié le 11 février 2022 à 14h35", ruleByline},
+		{"stamp es", "es", "Actualizado el 11 de febrero de 2022", ruleByline},
+		{"stamp ru", "ru", "Опубликовано 11 февраля 2022, 14:35", ruleByline},
+		{"source line zh", "zh", "2022-02-08 00:00:00.0 每日电讯报-英国新闻 原网页", ruleSource},
+		{"source en", "en", "Source: Ministry of Defence", ruleSource},
+		{"tweet signature stays", "en", "— Jane Doe (@janedoe) November 19, 2019", ""},
+		{"sentence with date stays", "en", "The summit will take place on 11 February 2022 in Brussels, the ministry said.", ""},
+
+		// ads, breadcrumbs
+		{"ad label en", "en", "Advertisement", ruleAd},
+		{"ad label de", "de", "Anzeige", ruleAd},
+		{"ad label ru", "ru", "Реклама", ruleAd},
+		{"breadcrumb zh", "zh", "您的位置:首页 - 最新资讯", ruleBreadcrumb},
+		{"breadcrumb en", "en", "Home > News > World", ruleBreadcrumb},
+
+		// other script than the article's
+		{"foreign zh chrome in en article", "en", "用户名/邮箱", ruleLogin},
+		{"foreign zh nav in en article", "en", "最新资讯 国际新闻 图片频道", ruleForeign},
+		{"foreign en chrome in ru article", "ru", "Home News Sport", ruleForeign},
+		{"same script stays", "en", "Ukraine crisis: what we know", ""},
+		{"quoted foreign words inside long paragraph stay", "en", long("en", "Protesters chanted «Слава Україні» and carried banners reading 和平 as they marched."), ""},
+
+		// the title repeated as a paragraph
+		{"title repeat", "en", "A headline about the programme", ruleTitle},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := ruleFor(t, c, tt.lang, tt.text); got != tt.want {
+				t.Errorf("rule for %q = %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDuplicateRule(t *testing.T) {
+	c := New(Options{})
+	prose := "Responses from the US and NATO did not take into account Moscow’s security concerns, Vladimir Putin told his French counterpart."
+	label := "Portion: 1 cup spinach, 1 cup strawberries, 8 oz. almond milk and 1 tsp. nut butter, blended"
+	paras := []para{mkPara(prose), mkPara(label), mkPara("Meal 1"), mkPara(prose), mkPara(label), mkPara("Meal 1")}
+	var rep Report
+	kept, _ := c.filter(paras, "", "", "", &rep)
+	want := []string{prose, label, "Meal 1", label, "Meal 1"}
+	if diff := cmp.Diff(want, kept); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]Removal{{Rule: ruleDuplicate, Text: prose}}, rep.Removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+}
+
+func TestLinkDenseRule(t *testing.T) {
+	tests := []struct {
+		name string
+		p    para
+		want bool
+	}{
+		{"headline link", para{text: "Markets slide as tensions rise", runes: 26, linkRunes: 26}, true},
+		{"bare url citation", para{text: "https://example.org/report.pdf", runes: 30, linkRunes: 30}, false},
+		{"sentence with a link", para{text: "The report, published on Monday, found rising costs.", runes: 44, linkRunes: 6}, false},
+		{"linked heading", para{text: "Ukraine latest", runes: 13, linkRunes: 13, heading: true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := linkDense(tt.p, utf8.RuneCountInString(tt.p.text)); got != tt.want {
+				t.Errorf("linkDense = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRulesListsEveryName(t *testing.T) {
+	names := map[string]bool{}
+	for _, r := range Rules() {
+		if names[r] {
+			t.Errorf("rule %q listed twice", r)
+		}
+		names[r] = true
+		if r != strings.ToLower(r) || strings.ContainsAny(r, " -") {
+			t.Errorf("rule %q: want lower-case snake_case (optionally structure:...)", r)
+		}
+	}
+	for _, r := range paragraphRules {
+		if !names[r] {
+			t.Errorf("paragraph rule %q missing from Rules()", r)
+		}
+	}
+}
