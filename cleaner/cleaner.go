@@ -77,7 +77,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	if why := binaryReason(dec.text); why != "" {
 		return doc, rep, fmt.Errorf("clean %s: %s: %w", label(in.URL), why, ErrNotHTML)
 	}
-	root, err := html.Parse(strings.NewReader(dec.text))
+	root, err := parseHTML(dec.text)
 	if err != nil {
 		return doc, rep, fmt.Errorf("clean %s: parse html: %v: %w", label(in.URL), err, ErrNotHTML)
 	}
@@ -101,7 +101,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	if exErr != nil || runesOf(paras) < fallbackBelow {
 		// Readability gave up or kept a scrap. Its pass mutated the tree,
 		// so the second pass starts from a fresh parse of the same text.
-		if fresh, err := html.Parse(strings.NewReader(dec.text)); err == nil {
+		if fresh, err := parseHTML(dec.text); err == nil {
 			var frep Report
 			(&precleaner{}).clean(body(fresh), &frep)
 			if alt := paragraphs(c.fallback.find(body(fresh))); runesOf(alt) > runesOf(paras)*3/2 {

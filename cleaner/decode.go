@@ -43,7 +43,15 @@ type decoded struct {
 // is the commonest wrong declaration); other declarations are. Invalid bytes
 // become U+FFFD; decoding never fails.
 func decode(body []byte, contentType string) decoded {
-	if enc, name, ok := headerCharset(contentType); ok && !(name == "utf-8" && !utf8.Valid(body)) {
+	validUTF8 := utf8.Valid(body)
+	// Bytes that are valid UTF-8 and use multi-byte sequences are UTF-8
+	// whatever a header or meta tag says: text in any other encoding
+	// almost never forms valid UTF-8 by accident.
+	if validUTF8 && hasMultibyte(body) {
+		return decodeWith(bytes.TrimPrefix(body, []byte{0xEF, 0xBB, 0xBF}), nil, "utf-8", "detected")
+	}
+	plausibleUTF8 := validUTF8 || mostlyUTF8(body)
+	if enc, name, ok := headerCharset(contentType); ok && !(name == "utf-8" && !plausibleUTF8) {
 		return decodeWith(body, enc, name, "header")
 	}
 	if enc, name, n := bomEncoding(body); enc != nil {
@@ -54,7 +62,7 @@ func decode(body []byte, contentType string) decoded {
 		head = head[:prescanLen]
 	}
 	if m := metaCharset.FindSubmatch(head); m != nil {
-		if enc, name := lookupCharset(string(m[1])); enc != nil && !(name == "utf-8" && !utf8.Valid(body)) {
+		if enc, name := lookupCharset(string(m[1])); enc != nil && !(name == "utf-8" && !plausibleUTF8) {
 			// A page decoded as UTF-16 by its meta tag alone is wrong by
 			// definition (the tag itself was readable as ASCII).
 			if !strings.HasPrefix(name, "utf-16") {
@@ -62,7 +70,7 @@ func decode(body []byte, contentType string) decoded {
 			}
 		}
 	}
-	if utf8.Valid(body) {
+	if validUTF8 {
 		return decoded{text: string(body), encoding: "utf-8", source: "detected"}
 	}
 	sample := body
@@ -78,10 +86,43 @@ func decode(body []byte, contentType string) decoded {
 			return decodeWith(body, enc, name, "detected")
 		}
 	}
+	if plausibleUTF8 {
+		return decodeWith(body, nil, "utf-8", "detected")
+	}
 	// windows-1252 is what browsers fall back to for Western pages; it
 	// maps every byte, so nothing is lost to U+FFFD.
 	enc, name := lookupCharset("windows-1252")
 	return decodeWith(body, enc, name, "default")
+}
+
+// hasMultibyte reports whether b has any byte outside ASCII.
+func hasMultibyte(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return true
+		}
+	}
+	return false
+}
+
+// mostlyUTF8 says whether b is UTF-8 with a few corrupt bytes: at most one
+// in ten of its non-ASCII bytes fails to decode, and some decode.
+func mostlyUTF8(b []byte) bool {
+	good, bad := 0, 0
+	for i := 0; i < len(b); {
+		if b[i] < 0x80 {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			bad++
+		} else {
+			good += n
+		}
+		i += n
+	}
+	return good > 0 && bad*10 <= good+bad
 }
 
 func headerCharset(contentType string) (encoding.Encoding, string, bool) {
