@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -276,7 +277,7 @@ func variableQueries(t *testing.T) []promExpr {
 // rule is one rule of alerts.yml.
 type rule struct {
 	group, record, alert, expr string
-	labels, annotations         map[string]any
+	labels, annotations        map[string]any
 }
 
 func rules(t *testing.T) []rule {
@@ -855,4 +856,109 @@ func TestKubernetes(t *testing.T) {
 func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
+}
+
+// composeCommand returns the command line of an installed Compose: the
+// `docker compose` plugin or the standalone docker-compose, or nil.
+func composeCommand() []string {
+	if docker, err := exec.LookPath("docker"); err == nil {
+		if exec.Command(docker, "compose", "version").Run() == nil {
+			return []string{docker, "compose"}
+		}
+	}
+	if dc, err := exec.LookPath("docker-compose"); err == nil {
+		return []string{dc}
+	}
+	return nil
+}
+
+// TestComposeConfig validates docker-compose.yml with Compose itself
+// (`config` needs no Docker engine), for both configs and the redis profile.
+func TestComposeConfig(t *testing.T) {
+	cc := composeCommand()
+	if cc == nil {
+		t.Skip("neither `docker compose` nor docker-compose is installed: skipping Compose's own validation (the YAML checks above still ran)")
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		env      string
+		wantConf string
+	}{
+		{name: "default", args: []string{"config"}, wantConf: "/etc/winnow/winnow.yaml"},
+		{name: "redis profile", args: []string{"--profile", "redis", "config"}, env: "WINNOW_CONFIG=winnow-redis.yaml", wantConf: "/etc/winnow/winnow-redis.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := slices.Concat(cc[1:], []string{"-p", "winnow", "-f", "docker-compose.yml"}, tt.args)
+			cmd := exec.Command(cc[0], args...)
+			cmd.Env = slices.DeleteFunc(os.Environ(), func(e string) bool { return strings.HasPrefix(e, "WINNOW_CONFIG=") })
+			if tt.env != "" {
+				cmd.Env = append(cmd.Env, tt.env)
+			}
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("%v: %v\n%s", cmd.Args, err, stderr.String())
+			}
+			var resolved map[string]any
+			if err := yaml.Unmarshal(out, &resolved); err != nil {
+				t.Fatalf("compose config output: %v", err)
+			}
+			cmdline := list(resolved, "services", "winnow", "command")
+			if !slices.Contains(cmdline, any(tt.wantConf)) {
+				t.Errorf("winnow command %v, want it to load %s", cmdline, tt.wantConf)
+			}
+			if tt.name == "redis profile" && get(resolved, "services", "redis") == nil {
+				t.Error("redis service missing with --profile redis")
+			}
+		})
+	}
+}
+
+// TestKustomizeBuild renders deploy/kubernetes with kustomize (kubectl's,
+// offline) and checks the generated ConfigMap's hashed name reaches the
+// Deployment.
+func TestKustomizeBuild(t *testing.T) {
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl not installed: skipping the kustomize build (the manifest checks above still ran)")
+	}
+	var stderr strings.Builder
+	cmd := exec.Command(kubectl, "kustomize", "kubernetes")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize kubernetes: %v\n%s", err, stderr.String())
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(out)))
+	byKind := map[string]map[string]any{}
+	for {
+		var doc map[string]any
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("kustomize output: %v", err)
+		}
+		byKind[str(doc, "kind")] = doc
+	}
+	cm := byKind["ConfigMap"]
+	if cm == nil || !strings.HasPrefix(str(cm, "metadata", "name"), "winnow-config-") {
+		t.Fatalf("no generated winnow-config ConfigMap in:\n%s", out)
+	}
+	var refs []string
+	for _, v := range list(byKind["Deployment"], "spec", "template", "spec", "volumes") {
+		if n := str(v, "configMap", "name"); n != "" {
+			refs = append(refs, n)
+		}
+	}
+	if want := str(cm, "metadata", "name"); !slices.Contains(refs, want) {
+		t.Errorf("Deployment mounts ConfigMaps %v, want the generated %s", refs, want)
+	}
+	for _, kind := range []string{"Deployment", "Service", "ServiceMonitor", "PersistentVolumeClaim"} {
+		if byKind[kind] == nil {
+			t.Errorf("kustomize output has no %s", kind)
+		}
+	}
 }
