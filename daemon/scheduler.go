@@ -213,11 +213,9 @@ func (s *Scheduler) run(js *jobState, id, trigger string, opts crawler.Options) 
 	if res.Err != "" {
 		attrs = append(attrs, "err", res.Err)
 	}
-	level := slog.LevelInfo
-	if res.Result != "success" {
-		level = slog.LevelWarn
-	}
-	log.Log(context.Background(), level, "run finished", attrs...)
+	// The Runner logs the run's one line at info level, with its counts;
+	// this one adds how the run was started, for debugging.
+	log.Debug("run finished", attrs...)
 }
 
 // runSafe calls the runner, turning a panic into a failed run.
