@@ -438,6 +438,28 @@ func TestDashboard(t *testing.T) {
 		t.Error("no heatmap panel")
 	}
 
+	// No two panels (rows included) share a grid cell, none leaves the
+	// 24-column grid.
+	type cell struct{ x, y int }
+	taken := map[cell]string{}
+	for _, p := range list(d, "panels") {
+		num := func(k string) int { f, _ := get(p, "gridPos", k).(float64); return int(f) }
+		x, y, w, h := num("x"), num("y"), num("w"), num("h")
+		if x < 0 || w <= 0 || h <= 0 || x+w > 24 {
+			t.Errorf("panel %q gridPos x=%d w=%d h=%d leaves the grid", str(p, "title"), x, w, h)
+		}
+	cells:
+		for i := x; i < x+w; i++ {
+			for j := y; j < y+h; j++ {
+				if other, ok := taken[cell{i, j}]; ok {
+					t.Errorf("panels %q and %q overlap at %d,%d", other, str(p, "title"), i, j)
+					break cells
+				}
+				taken[cell{i, j}] = str(p, "title")
+			}
+		}
+	}
+
 	vars := map[string]string{}
 	for _, v := range list(d, "templating", "list") {
 		vars[str(v, "name")] = str(v, "query", "query")
