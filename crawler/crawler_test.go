@@ -166,12 +166,12 @@ func TestSitemapIndexWithGzippedChild(t *testing.T) {
 func TestFeeds(t *testing.T) {
 	s := serveSite(t, "site-feeds", nil)
 	opts := testOptions()
-	opts.Feeds = []string{s.URL + "/rss.xml", s.URL + "/atom.xml"}
+	opts.Feeds = []string{s.URL + "/rss.xml", s.URL + "/atom.xml", s.URL + "/feed.json"}
 	r := crawl(t, opts, nil, nil)
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	want := []string{s.URL + "/a/atom1.html", s.URL + "/a/rss1.html", s.URL + "/a/rss2.html"}
+	want := []string{s.URL + "/a/atom1.html", s.URL + "/a/json1.html", s.URL + "/a/rss1.html", s.URL + "/a/rss2.html"}
 	if diff := cmp.Diff(want, r.urls()); diff != "" {
 		t.Errorf("emitted (-want +got):\n%s", diff)
 	}

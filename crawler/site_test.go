@@ -132,6 +132,8 @@ func (s *site) file(path string) ([]byte, string, bool) {
 		return buf.Bytes(), "application/x-gzip", true
 	case strings.HasSuffix(p, ".xml"):
 		ctype = "application/xml"
+	case strings.HasSuffix(p, ".json"):
+		ctype = "application/feed+json"
 	case strings.HasSuffix(p, ".txt"):
 		ctype = "text/plain"
 	}
