@@ -228,11 +228,13 @@ func TestDashboardAndAlertsOnRealPrometheus(t *testing.T) {
 	dir := t.TempDir()
 
 	// Build winnow.
+	t0 := time.Now()
 	bin := filepath.Join(dir, "winnow")
 	build := exec.Command("go", "build", "-o", bin, "../cmd/winnow")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ../cmd/winnow: %v\n%s", err, out)
 	}
+	t.Logf("built winnow in %v", time.Since(t0).Round(time.Millisecond))
 
 	// The daemon, with one job crawling the local site every second.
 	site := newsSite(t)
@@ -300,6 +302,7 @@ scrape_configs:
 		}
 		return len(r.Result) > 0, fmt.Sprintf("%d series", len(r.Result))
 	})
+	t.Logf("first successful run scraped %v after the start", time.Since(t0).Round(time.Millisecond))
 	// Two more scrapes after the run, so rates see it between two samples.
 	time.Sleep(2 * time.Second)
 
