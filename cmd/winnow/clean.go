@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -176,35 +177,32 @@ type explainLine struct {
 // printExplain prints every paragraph the cleaner kept or dropped, in page
 // order as far as it can be found, then the count per rule.
 //
-// The Report lists kept and removed paragraphs separately, each in its own
-// order. The two lists are merged by where each paragraph's text first
-// occurs in the page's visible text; a paragraph not found there stays right
-// after its predecessor in its own list.
+// The Report lists kept paragraphs in page order and removed ones in the
+// order the rules ran. Each is placed by where its text first occurs in the
+// page's visible text: removed paragraphs are sorted by that position (those
+// not found go last) and merged into the kept ones, whose own order never
+// changes (a kept paragraph not found takes its predecessor's position).
 func printExplain(w io.Writer, rep cleaner.Report, body []byte) {
 	page := visibleText(body)
-	locate := func(texts []string, rules []string) []explainLine {
-		out := make([]explainLine, len(texts))
-		prev := -1
-		for i, t := range texts {
-			pos := findText(page, t)
-			if pos < 0 {
-				pos = prev
-			}
-			out[i] = explainLine{text: t, pos: pos}
-			if rules != nil {
-				out[i].rule = rules[i]
-			}
-			prev = pos
+	kept := make([]explainLine, len(rep.Kept))
+	prev := 0
+	for i, t := range rep.Kept {
+		pos := findText(page, t)
+		if pos < 0 {
+			pos = prev
 		}
-		return out
+		kept[i] = explainLine{text: t, pos: pos}
+		prev = pos
 	}
-	var rtexts, rrules []string
-	for _, r := range rep.Removed {
-		rtexts = append(rtexts, r.Text)
-		rrules = append(rrules, r.Rule)
+	removed := make([]explainLine, len(rep.Removed))
+	for i, r := range rep.Removed {
+		pos := findText(page, r.Text)
+		if pos < 0 {
+			pos = math.MaxInt
+		}
+		removed[i] = explainLine{rule: r.Rule, text: r.Text, pos: pos}
 	}
-	kept := locate(rep.Kept, nil)
-	removed := locate(rtexts, rrules)
+	sort.SliceStable(removed, func(a, b int) bool { return removed[a].pos < removed[b].pos })
 	for i, j := 0, 0; i < len(kept) || j < len(removed); {
 		var l explainLine
 		if j < len(removed) && (i == len(kept) || removed[j].pos < kept[i].pos) {
