@@ -1,6 +1,7 @@
 package cleaner
 
 import (
+	"bytes"
 	"fmt"
 	"log/slog"
 	nurl "net/url"
@@ -40,4 +41,16 @@ func (r readabilityExtractor) extract(doc *html.Node, pageURL *nurl.URL) (extrac
 		return extraction{}, fmt.Errorf("readability: %w", err)
 	}
 	return extraction{node: art.Node, title: art.Title(), byline: art.Byline()}, nil
+}
+
+// plainReadability runs go-readability alone on raw bytes, the way a
+// caller without this package would. Benchmarks use it as the baseline.
+func plainReadability(body []byte, pageURL *nurl.URL) (*html.Node, error) {
+	p := readability.NewParser()
+	p.Logger = slog.New(slog.DiscardHandler)
+	art, err := p.Parse(bytes.NewReader(body), pageURL)
+	if err != nil {
+		return nil, fmt.Errorf("readability: %w", err)
+	}
+	return art.Node, nil
 }

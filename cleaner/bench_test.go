@@ -1,0 +1,114 @@
+package cleaner
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	nurl "net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// benchmarkDir is the article-extraction-benchmark, relative to this package.
+const benchmarkDir = "../../shared/datasets/article-extraction-benchmark"
+
+type benchPage struct {
+	id   string
+	url  string
+	body []byte
+}
+
+func loadBenchmark(tb testing.TB) []benchPage {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join(benchmarkDir, "ground-truth.json"))
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("benchmark dataset missing: %v", err)
+		}
+		tb.Skipf("benchmark dataset not found at %s: %v", benchmarkDir, err)
+	}
+	var truth map[string]struct {
+		URL string `json:"url"`
+	}
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		tb.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(benchmarkDir, "html", "*.html.gz"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no pages under %s/html: %v", benchmarkDir, err)
+	}
+	pages := make([]benchPage, 0, len(files))
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		zr, err := gzip.NewReader(fh)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		body, err := io.ReadAll(zr)
+		fh.Close()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		id := strings.SplitN(filepath.Base(f), ".", 2)[0]
+		pages = append(pages, benchPage{id: id, url: truth[id].URL, body: body})
+	}
+	return pages
+}
+
+// BenchmarkClean: the whole cleaner (decode, parse, pre-clean,
+// readability, paragraph rules, metadata) per benchmark page.
+func BenchmarkClean(b *testing.B) {
+	pages := loadBenchmark(b)
+	c := New(Options{})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p := pages[i%len(pages)]
+		_, _, _ = c.Clean(Input{Body: p.body, URL: p.url, ContentType: "text/html; charset=utf-8"})
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+}
+
+// BenchmarkReadability: plain go-readability on the same bytes, the
+// baseline the cleaner's cost is measured against.
+func BenchmarkReadability(b *testing.B) {
+	pages := loadBenchmark(b)
+	urls := make([]*nurl.URL, len(pages))
+	for i, p := range pages {
+		urls[i], _ = nurl.Parse(p.url)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := i % len(pages)
+		_, _ = plainReadability(pages[k].body, urls[k])
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+}
+
+// TestBenchmarkPagesClean runs the cleaner over every benchmark page: none
+// may fail with anything but ErrNotArticle, and nearly all must yield text.
+func TestBenchmarkPagesClean(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	pages := loadBenchmark(t)
+	c := New(Options{})
+	empty := 0
+	for _, p := range pages {
+		doc, _, err := c.Clean(Input{Body: p.body, URL: p.url})
+		if err != nil {
+			t.Errorf("%s: %v", p.id, err)
+			continue
+		}
+		if len(doc.Paragraphs) == 0 {
+			empty++
+		}
+	}
+	if empty > 0 {
+		t.Errorf("%d pages gave no paragraphs", empty)
+	}
+}
