@@ -93,6 +93,7 @@ func runDaemon(ctx context.Context, o daemonOptions, s streams) error {
 	if err := daemon.CheckExposure(cfg.HTTP.Listen, cfg.HTTP.Token); err != nil {
 		return usageError{fmt.Errorf("%s: %w", o.configPath, err)}
 	}
+	base := log // each component adds its own "component" attribute
 	log = log.With("component", "daemon")
 
 	reg := prometheus.NewRegistry()
@@ -119,8 +120,8 @@ func runDaemon(ctx context.Context, o daemonOptions, s streams) error {
 			log.Error("close state", "err", err)
 		}
 	}
-	runner := daemon.NewRunner(cleaner.New(cleaner.Options{}), sink, store, m, log.With("component", "runner"))
-	sched := daemon.NewScheduler(runner, m, log)
+	runner := daemon.NewRunner(cleaner.New(cleaner.Options{}), sink, store, m, base)
+	sched := daemon.NewScheduler(runner, m, base)
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
@@ -129,8 +130,8 @@ func runDaemon(ctx context.Context, o daemonOptions, s streams) error {
 	}
 	addr := ln.Addr().String()
 	srv := daemon.NewServer(addr, daemon.NewHandler(daemon.HandlerOptions{
-		Gatherer: reg, Jobs: sched, Store: store, Token: cfg.HTTP.Token, Log: log,
-	}), log)
+		Gatherer: reg, Jobs: sched, Store: store, Token: cfg.HTTP.Token, Log: base,
+	}), base)
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", addr, "metrics", "http://"+addr+"/metrics", "api", "http://"+addr+"/api/v1/jobs",
@@ -190,25 +191,10 @@ wait:
 	// still never half-written: the sink writes to a temp file and renames.
 	done := make(chan struct{})
 	defer close(done)
-	go func() {
-		for {
-			select {
-			case sig := <-sigs:
-				if sig == syscall.SIGHUP {
-					log.Warn("reload ignored: shutting down")
-					continue
-				}
-				if pending > 0 {
-					pending--
-					continue
-				}
-				log.Error("second signal: exiting now", "signal", sig.String(), "still_running", sched.Running())
-				os.Exit(exitFailed)
-			case <-done:
-				return
-			}
-		}
-	}()
+	go watchSecondSignal(sigs, pending, done, log, func(sig os.Signal) {
+		log.Error("second signal: exiting now", "signal", sig.String(), "still_running", sched.Running())
+		os.Exit(exitFailed)
+	})
 
 	grace, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
@@ -233,6 +219,29 @@ wait:
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// watchSecondSignal calls exit on the first SIGINT/SIGTERM from sigs after
+// the pending ones (deliveries of the signal that began the shutdown), until
+// done is closed. SIGHUP is ignored during shutdown.
+func watchSecondSignal(sigs <-chan os.Signal, pending int, done <-chan struct{}, log *slog.Logger, exit func(os.Signal)) {
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				log.Warn("reload ignored: shutting down")
+				continue
+			}
+			if pending > 0 {
+				pending--
+				continue
+			}
+			exit(sig)
+			return
+		case <-done:
+			return
+		}
+	}
 }
 
 // reload loads the config at path and applies its jobs. On any problem it
