@@ -127,8 +127,14 @@ func cleanFile(cl *cleaner.Cleaner, name, pageURL, contentType string, stdin io.
 	}
 	doc, rep, err := cl.Clean(cleaner.Input{Body: body, URL: pageURL, ContentType: contentType})
 	if err != nil {
-		// The cleaner names the URL; the user gave a file name.
-		msg := strings.TrimPrefix(err.Error(), "clean "+pageURL+": ")
+		// The cleaner names the page by its URL ("clean URL: …", or "clean
+		// page: …" without one); the user gave a file name.
+		msg := err.Error()
+		if rest, ok := strings.CutPrefix(msg, "clean "); ok {
+			if subject, reason, ok := strings.Cut(rest, ": "); ok && !strings.ContainsAny(subject, " \t") {
+				msg = reason
+			}
+		}
 		return doc, rep, body, fmt.Errorf("clean %s: %w", name, reasonError{msg, err})
 	}
 	if len(doc.Paragraphs) == 0 {

@@ -149,7 +149,7 @@ func TestCleanUsageAndFailures(t *testing.T) {
 		{name: "two files without out", args: []string{"clean", harbourPage, harbourPage}, code: 2, stderr: "one FILE at a time"},
 		{name: "explain with out", args: []string{"clean", "--explain", "--out", "x", harbourPage}, code: 2, stderr: "cannot be combined"},
 		{name: "missing file", args: []string{"clean", "testdata/clean/nope.html"}, code: 1, stderr: "winnow: clean testdata/clean/nope.html: open"},
-		{name: "no article", args: []string{"clean", "testdata/clean/bad/empty-article.html"}, code: 1, stderr: "winnow: clean testdata/clean/bad/empty-article.html: "},
+		{name: "no article", args: []string{"clean", "testdata/clean/bad/empty-article.html"}, code: 1, stderr: "winnow: clean testdata/clean/bad/empty-article.html: no article found\n"},
 		{name: "empty input", stdin: "", args: []string{"clean", "-"}, code: 1, stderr: "winnow: clean -: "},
 	}
 	for _, tt := range tests {
