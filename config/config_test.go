@@ -247,3 +247,17 @@ func TestSchedules(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadDeployExample(t *testing.T) {
+	cfg, err := Load("../deploy/winnow.example.yaml")
+	if err != nil {
+		t.Fatalf("the documented example does not load:\n%v", err)
+	}
+	// The example documents the defaults: loading it must give them.
+	if diff := cmp.Diff(DefaultSettings(), cfg.Defaults); diff != "" {
+		t.Errorf("example defaults differ from DefaultSettings (-want +got):\n%s", diff)
+	}
+	if cfg.ShutdownGrace != DefaultShutdownGrace || cfg.HTTP.Listen != DefaultListen || cfg.Output != (Output{DefaultOutputDir, DefaultFormat}) {
+		t.Errorf("example top-level values differ from the defaults: %+v", cfg)
+	}
+}

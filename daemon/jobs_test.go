@@ -1,6 +1,12 @@
 package daemon
 
 import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -66,7 +72,7 @@ func TestOpenStoreErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown backend", config.State{Backend: "sqlite"}, `open state: unknown backend "sqlite"`},
-		{"redis not yet", config.State{Backend: "redis", Addr: "127.0.0.1:6379"}, "redis backend is not implemented yet"},
+		{"redis not answering", config.State{Backend: "redis", Addr: closedAddr(t)}, "open state redis 127.0.0.1:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,5 +81,64 @@ func TestOpenStoreErrors(t *testing.T) {
 				t.Errorf("OpenStore: %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// closedAddr is a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestOpenStoreBolt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", "sub", "winnow.db")
+	s, err := OpenStore(config.State{Backend: "bolt", Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("state file: %v", err)
+	}
+}
+
+// TestOpenStoreRedis runs against a real redis-server on a loopback port.
+func TestOpenStoreRedis(t *testing.T) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server not installed (apt-get install -y redis-server)")
+		}
+		t.Skip("redis-server not installed (apt-get install -y redis-server)")
+	}
+	addr := closedAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	var s crawler.Store
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if s, err = OpenStore(config.State{Backend: "redis", Addr: addr}); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(fmt.Errorf("redis-server on %s: %w", addr, err))
+		}
+	}
+	defer s.Close()
+	if err := s.Ping(context.Background()); err != nil {
+		t.Errorf("Ping: %v", err)
 	}
 }

@@ -1,14 +1,20 @@
 package daemon
 
 import (
-	"fmt"
+	"context"
+	"time"
 
 	"winnow/crawler"
 )
 
-// openRedis opens the Redis state backend. The crawler has no Redis store
-// yet (the distributed issue adds it), so this fails clearly instead of
-// falling back to another backend.
+// openRedis connects to the Redis state backend at addr, failing when it
+// does not answer within a few seconds.
 func openRedis(addr string) (crawler.Store, error) {
-	return nil, fmt.Errorf("open state redis://%s: the redis backend is not implemented yet; use state.backend: bolt", addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := crawler.OpenRedis(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }

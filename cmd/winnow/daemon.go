@@ -145,7 +145,6 @@ func runDaemon(ctx context.Context, o daemonOptions, s streams) error {
 		closeAll()
 		return fmt.Errorf("daemon: %w", err)
 	}
-	m.ConfigReloads.WithLabelValues("success") // the series exist from the start
 	for _, j := range cfg.Jobs {
 		st, _ := sched.Job(j.Name)
 		log.Info("job scheduled", "job", j.Name, "schedule", j.Schedule, "next_run", st.NextRun)
