@@ -116,7 +116,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	}
 	doc.Title = cleanTitle(firstNonEmpty(meta.ogTitle, meta.ldHeadline, meta.twTitle, meta.htmlTitle, ex.title, meta.h1), doc.SiteName, host)
 
-	kept, author := c.filter(paras, doc.Title, meta.h1, declaredLang(meta), &rep)
+	kept, author := c.filter(paras, doc.Title, meta.h1, declaredLang(meta), []string{in.URL, doc.CanonicalURL}, &rep)
 	doc.Paragraphs = kept
 	rep.Kept = kept
 	doc.Byline = collapse(firstNonEmpty(meta.ldAuthor, meta.author, ex.byline, author))
@@ -129,8 +129,14 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 
 // filter applies the paragraph rules in page order, returning the kept
 // paragraphs and the first author name a byline line gave.
-func (c *Cleaner) filter(paras []para, title, h1, declared string, rep *Report) ([]string, string) {
+func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string, rep *Report) ([]string, string) {
 	script := articleScript(paras)
+	urlKeys := map[string]bool{}
+	for _, u := range urls {
+		if u != "" {
+			urlKeys[strings.TrimRight(u, "/")] = true
+		}
+	}
 	titleKeys := map[string]bool{}
 	for _, t := range []string{title, h1} {
 		if k := normKey(t); k != "" {
@@ -150,6 +156,8 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, rep *Report) 
 			rule = ruleNoText
 		case titleKeys[key]:
 			rule = ruleTitle
+		case urlKeys[strings.TrimRight(p.text, "/")]:
+			rule = rulePageURL
 		}
 		if rule == "" {
 			rule = c.rules.phrase(p.text, lower, runes)

@@ -27,6 +27,10 @@ const (
 	ruleAd         = "ad_label"
 	ruleBreadcrumb = "breadcrumb"
 	ruleAgency     = "agency_credit"
+	ruleCopyright  = "copyright_notice"
+	ruleAffiliate  = "affiliate_disclosure"
+	ruleJS         = "javascript_notice"
+	rulePageURL    = "page_url"
 	ruleByline     = "byline_timestamp"
 	ruleSource     = "source_line"
 	ruleForeign    = "foreign_script"
@@ -41,7 +45,7 @@ const (
 // the order Rules reports them.
 var paragraphRules = []string{
 	ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleShare, ruleNewsletter, ruleComments, ruleVideo, ruleEvent,
-	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleByline,
+	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, ruleByline,
 	ruleSource, ruleForeign, ruleDuplicate, ruleLinkDense, ruleTitle, ruleHelp, ruleNoText,
 }
 
@@ -183,7 +187,7 @@ func newRuleSet() *ruleSet {
 		)},
 		{ruleComments, ph(200,
 			`\bjoin (our|the) .{0,30}(comment(ing|s)?|conversation|discussion|debate|forum)`, `^join .{0,40}conversations\b`,
-			`^(\d+\s+)?comments?( \(\d+\))?$`, `\b(leave|post|add|write) a (comment|reply)\b`,
+			`^(\d+\s+)?comments?( \(\d+\))?$`, `^tell us what you think`, `^what do you think\?$`, `\b(leave|post|add|write) a (comment|reply)\b`,
 			`\b(show|view|load|read|see) (all )?(\d+ )?(comments|replies)\b`, `\bbe the first to comment\b`,
 			`\bcomments? (are|is) (now )?(closed|disabled)`, `^(reply|report|like)$`,
 			`\bkommentare? (anzeigen|schreiben|verfassen|lesen)`, `^(\d+ )?kommentare?$`, `\bdiskutieren sie mit`,
@@ -253,7 +257,23 @@ func newRuleSet() *ruleSet {
 		{ruleAgency, ph(80,
 			`^[(\[]?(pa|ap|afp|reuters|dpa|efe|ansa|tass|xinhua|bloomberg|upi|kyodo|yonhap|press association|associated press|agence france-presse|agencies|тасс|риа новости|интерфакс|新华社|中新社)( ?(/|,|and|&|with|–|-|\+) ?(pa|ap|afp|reuters|dpa|efe|ansa|tass|bloomberg|upi|press association|associated press|agencies|staff))*[)\]]?\.?$`,
 			`^\(?(additional )?(reporting|editing|writing) by [^.]{3,80}\)?\.?$`,
-			`^(©|\(c\)|copyright)\s?\d{4}`,
+		)},
+		{ruleCopyright, join(
+			ph(250, `^(©|\(c\)|copyright\b)`, `©`,
+				`\b(all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados)`,
+				`(все права защищены|版权所有|著作権)`),
+		)},
+		{ruleAffiliate, ph(300,
+			`\b(contains?|may contain|includes?|uses?) (affiliate|referral|sponsored) links\b`,
+			`\bwe (may )?(earn|receive|get) (a )?(small )?(commission|a share of)`,
+			`\bif you (buy|purchase) (something|anything|a product) (through|via|from) (our|one of our|these|this)`,
+			`\b(affiliate-links|provisionslinks|werbelinks)\b`, `\bliens (affiliés|d'affiliation)`,
+			`\benlaces de afiliad`, `партнерск(ие|их) ссылк`,
+		)},
+		{ruleJS, ph(160,
+			`\b(requires?|needs?|please enable|enable|turn on|activate) javascript\b`, `\bjavascript (is )?(disabled|required|must be enabled)`,
+			`\bjavascript (aktivieren|einschalten)`, `\b(activer|activez) (le )?javascript`, `\b(habilitar|habilita|activar|activa) (el )?javascript`,
+			`включите javascript`, `(启用|开启)\s?javascript`,
 		)},
 		{ruleSource, ph(100,
 			`^(source|quelle|fuente|источник|来源|稿源|出处)\s*[:：]`,
@@ -278,7 +298,7 @@ func newRuleSet() *ruleSet {
 	rs.sourceW = regexp.MustCompile(`(?i)(原网页|原文|来源|source|quelle|fuente|источник)`)
 	rs.teaser = regexp.MustCompile(`^.{15,160} \| \p{Lu}[\p{L}'’.\-]+( \p{Lu}[\p{L}'’.\-]+){0,3}$`)
 	rs.social = regexp.MustCompile(`^((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms)[\s,|/•·]*){2,}$`)
-	rs.fullDate = regexp.MustCompile(`(?i)(\d{4}|` + month + `|\d{1,2}月)`)
+	rs.fullDate = regexp.MustCompile(`(?i)(\d{4}|` + month + `|\d{1,2}月|\d{1,2}[-/.]\d{1,2}[-/.]\d{2})`)
 	rs.stampWord = regexp.MustCompile(`(?i)(updated|published|posted|modified|aktualisiert|veröffentlicht|publié|mis à jour|actualizado|publicado|обновлено|опубликовано|发布|更新)`)
 	rs.help = regexp.MustCompile(`^[^.!]{1,30}[?:]$`)
 	return rs
@@ -367,10 +387,11 @@ func (rs *ruleSet) bylineOrStamp(text string) (rule, author string) {
 	if rs.sourceW.MatchString(remain) && len(words) <= 4 {
 		return ruleSource, ""
 	}
+	if w := strings.ToLower(words[0]); len(words) > 1 && (w == "by" || w == "von" || w == "par" || w == "por" || w == "door" || w == "di") {
+		words = words[1:]
+		remain = strings.Join(words, " ")
+	}
 	if len(words) <= 4 && rs.name.MatchString(remain) {
-		if w := strings.ToLower(words[0]); w == "by" || w == "von" || w == "par" || w == "por" {
-			remain = strings.Join(words[1:], " ")
-		}
 		return ruleByline, remain
 	}
 	if startsWithDate && len(words) <= 3 && !strings.ContainsAny(remain, ".!?") {

@@ -36,7 +36,7 @@ func ruleFor(t *testing.T, c *Cleaner, lang, text string) string {
 	ctx := articleContext[lang]
 	paras := []para{mkPara(ctx), mkPara(ctx + " " + ctx), mkPara(text)}
 	var rep Report
-	c.filter(paras, "A headline about the programme", "", "", &rep)
+	c.filter(paras, "A headline about the programme", "", "", []string{"https://news.example/a"}, &rep)
 	for _, r := range rep.Removed {
 		if r.Text == text {
 			return r.Rule
@@ -193,6 +193,23 @@ func TestParagraphRules(t *testing.T) {
 		{"tweet signature stays", "en", "— Jane Doe (@janedoe) November 19, 2019", ""},
 		{"sentence with date stays", "en", "The summit will take place on 11 February 2022 in Brussels, the ministry said.", ""},
 
+		{"byline dash stamp", "en", "By Justine Coleman - 11/18/19 11:04 PM EST", ruleByline},
+		{"byline lower-case by", "en", "by Regan September 15, 2014", ruleByline},
+
+		// copyright, affiliate disclosures, javascript notices, the page's own URL
+		{"copyright en", "en", "© 2019 Example News Ltd. All rights reserved.", ruleCopyright},
+		{"copyright photo credit", "en", "© Aaron Photographer", ruleCopyright},
+		{"copyright de", "de", "Alle Rechte vorbehalten.", ruleCopyright},
+		{"copyright ru", "ru", "Все права защищены.", ruleCopyright},
+		{"copyright zh", "zh", "版权所有 京ICP备12345678号", ruleCopyright},
+		{"copyright law sentence stays", "en", long("en", "The court ruled that the copyright on the novel had expired in 2019."), ""},
+		{"affiliate en", "en", "This post may contain affiliate links. Please see my disclosure page.", ruleAffiliate},
+		{"affiliate de", "de", "Dieser Artikel enthält Affiliate-Links.", ruleAffiliate},
+		{"affiliate fr", "fr", "Cet article contient des liens affiliés.", ruleAffiliate},
+		{"javascript en", "en", "This slideshow requires JavaScript.", ruleJS},
+		{"javascript de", "de", "Bitte JavaScript aktivieren.", ruleJS},
+		{"page url", "en", "https://news.example/a", rulePageURL},
+
 		// ads, breadcrumbs
 		{"ad label en", "en", "Advertisement", ruleAd},
 		{"ad label de", "de", "Anzeige", ruleAd},
@@ -225,7 +242,7 @@ func TestDuplicateRule(t *testing.T) {
 	label := "Portion: 1 cup spinach, 1 cup strawberries, 8 oz. almond milk and 1 tsp. nut butter, blended"
 	paras := []para{mkPara(prose), mkPara(label), mkPara("Meal 1"), mkPara(prose), mkPara(label), mkPara("Meal 1")}
 	var rep Report
-	kept, _ := c.filter(paras, "", "", "", &rep)
+	kept, _ := c.filter(paras, "", "", "", nil, &rep)
 	want := []string{prose, label, "Meal 1", label, "Meal 1"}
 	if diff := cmp.Diff(want, kept); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)
