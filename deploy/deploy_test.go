@@ -801,10 +801,14 @@ func TestKubernetes(t *testing.T) {
 			objs[str(m, "kind")] = m
 		}
 	}
-	for _, kind := range []string{"Deployment", "Service", "ServiceMonitor", "PersistentVolumeClaim"} {
+	for _, kind := range []string{"Deployment", "Service", "ServiceMonitor", "PersistentVolumeClaim", "PrometheusRule"} {
 		if objs[kind] == nil {
 			t.Fatalf("no %s among the kustomization's resources", kind)
 		}
+	}
+	// The PrometheusRule carries exactly the rules of alerts.yml.
+	if diff := cmp.Diff(get(yamlDoc(t, "prometheus/alerts.yml"), "groups"), get(objs["PrometheusRule"], "spec", "groups")); diff != "" {
+		t.Errorf("kubernetes/prometheusrule.yaml differs from prometheus/alerts.yml (regenerate it as its header says) (-alerts.yml +PrometheusRule):\n%s", diff)
 	}
 	cmName := str(k, "configMapGenerator", 0, "name")
 	cmFile := str(k, "configMapGenerator", 0, "files", 0)
@@ -978,7 +982,7 @@ func TestKustomizeBuild(t *testing.T) {
 	if want := str(cm, "metadata", "name"); !slices.Contains(refs, want) {
 		t.Errorf("Deployment mounts ConfigMaps %v, want the generated %s", refs, want)
 	}
-	for _, kind := range []string{"Deployment", "Service", "ServiceMonitor", "PersistentVolumeClaim"} {
+	for _, kind := range []string{"Deployment", "Service", "ServiceMonitor", "PersistentVolumeClaim", "PrometheusRule"} {
 		if byKind[kind] == nil {
 			t.Errorf("kustomize output has no %s", kind)
 		}
