@@ -199,7 +199,7 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.URL.Path == "/robots.txt":
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "User-agent: *\nDisallow: /login\nDisallow: /share\nDisallow: /newsletter\n\nSitemap: %s/sitemap.xml\n", base)
+		fmt.Fprintf(w, "User-agent: *\nDisallow: /search\nDisallow: /admin/\n\nSitemap: %s/sitemap.xml\n", base)
 		return
 	case r.URL.Path == "/sitemap.xml":
 		s.sitemap(w, base)

@@ -118,7 +118,7 @@ func TestSiteIndexAndSections(t *testing.T) {
 func TestSiteRobotsSitemapFeed(t *testing.T) {
 	site, srv := newServer(t)
 	_, robots := get(t, srv.URL+"/robots.txt")
-	if !strings.Contains(robots, "Sitemap: "+srv.URL+"/sitemap.xml") || !strings.Contains(robots, "Disallow: /login") {
+	if !strings.Contains(robots, "Sitemap: "+srv.URL+"/sitemap.xml") || !strings.Contains(robots, "Disallow: /search") {
 		t.Errorf("robots.txt:\n%s", robots)
 	}
 	_, sm := get(t, srv.URL+"/sitemap.xml")

@@ -189,7 +189,6 @@ wait:
 	// A second SIGINT/SIGTERM during shutdown exits at once. Files are
 	// still never half-written: the sink writes to a temp file and renames.
 	done := make(chan struct{})
-	defer close(done)
 	go watchSecondSignal(sigs, pending, done, log, func(sig os.Signal) {
 		log.Error("second signal: exiting now", "signal", sig.String(), "still_running", sched.Running())
 		os.Exit(exitFailed)
@@ -205,6 +204,7 @@ wait:
 	} else {
 		closeAll()
 	}
+	close(done) // the drain is over: nothing left for a second signal to cut short
 	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer hcancel()
 	if err := srv.Shutdown(hctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
