@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"winnow/cleaner"
 	"winnow/output"
 )
 
@@ -328,5 +329,45 @@ func TestCleanOutNothingWorks(t *testing.T) {
 	r = runInProcess(t, "", "clean", "--out", out, "testdata/clean/bad/nothing-here")
 	if r.code != 1 || !strings.Contains(r.stderr, "nothing-here") {
 		t.Errorf("missing dir: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestPrintExplain checks the merge of kept and removed paragraphs by page
+// position on a fixed Report.
+func TestPrintExplain(t *testing.T) {
+	body := []byte(`<html><head><title>T</title><script>var x = "Second kept";</script></head><body>
+<nav>Menu one</nav><p>First kept paragraph.</p><div>Share this</div>
+<p>Second kept paragraph.</p><p>By A. Writer</p><footer>Footer text</footer></body></html>`)
+	rep := cleaner.Report{
+		Kept: []string{"First kept paragraph.", "Second kept paragraph.", "Not in the page"},
+		Removed: []cleaner.Removal{
+			{Rule: "structure:footer", Text: "Footer text"},
+			{Rule: "structure:nav", Text: "Menu one"},
+			{Rule: "share", Text: "Share this"},
+			{Rule: "byline", Text: "By  A.\nWriter"},
+			{Rule: "other", Text: "text the page does not have"},
+		},
+		Extractor: "readability",
+	}
+	var b strings.Builder
+	printExplain(&b, rep, body)
+	want := `DROP  structure:nav  Menu one
+KEEP  First kept paragraph.
+DROP  share  Share this
+KEEP  Second kept paragraph.
+KEEP  Not in the page
+DROP  byline  By A. Writer
+DROP  structure:footer  Footer text
+DROP  other  text the page does not have
+
+kept 3, dropped 5 (extractor: readability)
+  byline                   1
+  other                    1
+  share                    1
+  structure:footer         1
+  structure:nav            1
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("explain (-want +got):\n%s", diff)
 	}
 }
