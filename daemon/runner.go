@@ -114,10 +114,13 @@ func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, pr
 		return finish("failed", err)
 	}
 
-	results := make(chan runOutcome, r.workers)
-	jobs := make(chan pageJob, r.workers)
+	// One clean worker per concurrent fetch at least: a crawl worker waits
+	// for its page to be written, and writing waits on fsync, not the CPU.
+	workers := max(r.workers, opts.Parallel, crawler.DefaultParallel)
+	results := make(chan runOutcome, workers)
+	jobs := make(chan pageJob, workers)
 	g, gctx := errgroup.WithContext(ctx)
-	for range r.workers {
+	for range workers {
 		g.Go(func() error {
 			for pj := range jobs {
 				o := r.process(gctx, log, job, pj.page)
