@@ -2,7 +2,6 @@
 GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
-APT_PKGS := redis-server prometheus
 
 .PHONY: all build test deps vet gotest promtool bench fuzz clean
 
@@ -14,19 +13,23 @@ build:
 ## test: install what the tests need (when missing), vet, run every test with -race.
 test: deps vet gotest promtool
 
-# deps installs the real servers the integration tests use (Redis, Prometheus
-# and promtool) from Debian packages, once, when running as root.
+# deps installs the real programs the integration tests use, from Debian
+# packages, when missing and running as root: redis-server, prometheus and
+# promtool, docker-compose (validates deploy/docker-compose.yml) and kubectl
+# (renders deploy/kubernetes with kustomize).
 deps:
 	@missing=""; \
-	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
-	command -v prometheus   >/dev/null 2>&1 || missing="$$missing prometheus"; \
-	command -v promtool     >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v redis-server   >/dev/null 2>&1 || missing="$$missing redis-server"; \
+	command -v prometheus     >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v promtool       >/dev/null 2>&1 || missing="$$missing prometheus"; \
+	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	command -v kubectl        >/dev/null 2>&1 || missing="$$missing kubernetes-client"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing:$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PKGS) >/dev/null; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "warning: missing$$missing; integration tests will skip (install: apt-get install -y $(APT_PKGS))"; \
+			echo "warning: missing$$missing; their tests will skip (install: apt-get install -y$$missing)"; \
 		fi; \
 	fi
 
