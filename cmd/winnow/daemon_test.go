@@ -465,6 +465,9 @@ func TestDaemonSIGTERMDuringRunThenResume(t *testing.T) {
 		j := d2.jobs().Jobs[0]
 		return j.Running == nil && len(j.Runs) == 1
 	})
+	if !d2.logged("resuming unfinished run", nil) {
+		t.Error("the run after the restart did not resume the persisted frontier")
+	}
 	docs, _ = outputFiles(t, out)
 	urls := manifestURLs(t, out)
 	seen := map[string]bool{}
