@@ -152,7 +152,7 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 		runes := utf8.RuneCountInString(p.text)
 		rule := ""
 		switch {
-		case key == "":
+		case !hasLetterOrDigit(p.text):
 			rule = ruleNoText
 		case titleKeys[key]:
 			rule = ruleTitle
@@ -407,6 +407,15 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+func hasLetterOrDigit(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
 }
 
 func isWordRune(r rune) bool {

@@ -31,6 +31,9 @@ const (
 	ruleAffiliate  = "affiliate_disclosure"
 	ruleJS         = "javascript_notice"
 	rulePageURL    = "page_url"
+	rulePhoto      = "photo_credit"
+	ruleReading    = "reading_time"
+	ruleUI         = "ui_label"
 	ruleByline     = "byline_timestamp"
 	ruleSource     = "source_line"
 	ruleForeign    = "foreign_script"
@@ -45,7 +48,7 @@ const (
 // the order Rules reports them.
 var paragraphRules = []string{
 	ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleShare, ruleNewsletter, ruleComments, ruleVideo, ruleEvent,
-	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, ruleByline,
+	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, rulePhoto, ruleReading, ruleUI, ruleByline,
 	ruleSource, ruleForeign, ruleDuplicate, ruleLinkDense, ruleTitle, ruleHelp, ruleNoText,
 }
 
@@ -170,7 +173,7 @@ func newRuleSet() *ruleSet {
 		{ruleShare, ph(120,
 			`^(share|share this( article| story| page| post)?|share on [a-z]+|share via [a-z]+|tweet|e-?mail|print|copy link|link copied|teilen|artikel teilen|partager|partager (cet|l') ?article|compartir|compartir (en [a-z]+|este artículo)|поделиться|分享到?|转发)[.:!]?$`,
 			`^(follow us|folgen sie uns|suivez-nous|síguenos|siguenos|подписывайтесь на нас|关注我们)`,
-			`\b(share (this|the) (article|story|post)|click to share)\b`,
+			`\b(share (this|the) (article|story|post)|click to share|share (it|this) with (a|your) friends?)\b`,
 		)},
 		{ruleNewsletter, join(
 			ph(260,
@@ -184,6 +187,7 @@ func newRuleSet() *ruleSet {
 				`订阅(我们的)?(新闻|邮件|电子报|简报)`,
 			),
 			ph(60, `\bnewsletters?\b`, `^(subscribe|abonnieren|s'abonner|suscribirse|подписаться|订阅)[.!]?$`),
+			ph(150, `^subscribe (to|now|today)\b`),
 		)},
 		{ruleComments, ph(200,
 			`\bjoin (our|the) .{0,30}(comment(ing|s)?|conversation|discussion|debate|forum)`, `^join .{0,40}conversations\b`,
@@ -215,6 +219,7 @@ func newRuleSet() *ruleSet {
 		{ruleRelated, ph(200,
 			`^(read more|related|related (articles?|stories|content|coverage)|see also|more on this( story| topic)?|recommended( for you)?|you (may|might) also like|most (read|popular|viewed)|read next|also read|read also|trending( now)?|top stories|editor'?s picks)\b\s*[:.]?`,
 			`^(read|read more|more|also read|see|related|premium|exclusive|subscriber[s -]only|members only|exklusiv|abonnés)\s*[:|]`,
+			`^(recent (articles|posts|stories|news)|popular (this week|now|today|posts|stories)|latest (news|stories|articles|posts)|related posts|more (great |top )?([a-z]+ )?(stories|news|articles|videos)( from [^.]{1,40})?)$`,
 			`^(lesen sie (auch|mehr|hier)|mehr zum thema|das könnte sie auch interessieren|auch interessant|weitere artikel|meistgelesen)`,
 			`^(lire aussi|à lire aussi|a lire aussi|voir aussi|à voir aussi|sur le même sujet|les plus lus)`,
 			`^(lee también|lea también|te puede interesar|noticias relacionadas|lo más leído|ver también)`,
@@ -257,14 +262,32 @@ func newRuleSet() *ruleSet {
 		{ruleAgency, ph(80,
 			`^[(\[]?(pa|ap|afp|reuters|dpa|efe|ansa|tass|xinhua|bloomberg|upi|kyodo|yonhap|press association|associated press|agence france-presse|agencies|тасс|риа новости|интерфакс|新华社|中新社)( ?(/|,|and|&|with|–|-|\+) ?(pa|ap|afp|reuters|dpa|efe|ansa|tass|bloomberg|upi|press association|associated press|agencies|staff))*[)\]]?\.?$`,
 			`^\(?(additional )?(reporting|editing|writing) by [^.]{3,80}\)?\.?$`,
+			`^(with )?(post |wire |staff )?(wires|agencies|wire services|agency reports)\.?$`,
 		)},
 		{ruleCopyright, join(
 			ph(250, `^(©|\(c\)|copyright\b)`, `©`,
 				`\b(all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados)`,
 				`(все права защищены|版权所有|著作権)`),
 		)},
+		{rulePhoto, join(
+			ph(160,
+				`^(photo|photos|photograph|image|images|picture|pictures|credit|photo credit|foto|fotos|bild|bilder|crédit photo|фото|图片|图|摄影)\s*[:：]`,
+				`(getty images|shutterstock|istock(photo)?|alamy|ap photo|afp photo|epa-efe|reuters/[a-z]+|pa wire|pa media|dpa-bildfunk)\)?\.?$`,
+			),
+			ph(60, `^\([^()]{2,50}\)$`, `^(photo|foto|фото|图片)$`),
+		)},
+		{ruleReading, ph(60,
+			`^(reading time|read time|lesezeit|lesedauer|temps de lecture|tiempo de lectura|tempo de leitura|время чтения|阅读时间)\s*[:：]?`,
+			`^(about )?\d+\s*(-|–)?\s*(min|mins|minute|minutes|minuten|minutos|мин|分钟)\.?( (read|reading|lesezeit|de lecture|de lectura|de leitura|чтения|阅读))?$`,
+			`^(lesezeit|temps de lecture|tiempo de lectura|время чтения)?\s*\d+\s*(min|minuten|minutes|minutos|мин)\.?$`,
+		)},
+		{ruleUI, ph(30,
+			`^(caption|hide caption|show caption|close|open|menu|search|expand|collapse|toggle( navigation)?|loading|skip to (main )?content|enlarge( this image)?|zoom|next|previous|prev|more|less|all|print|sign in|load more|show more|see more|view more|read less)(\.{1,3}|…)?$`,
+			`^(schließen|öffnen|suchen|weiter|zurück|mehr( anzeigen)?|fermer|ouvrir|rechercher|suivant|précédent|voir plus|cerrar|abrir|buscar|siguiente|anterior|ver más|закрыть|открыть|поиск|далее|назад|показать ещё|показать еще)(\.{1,3}|…)?$`,
+			`^(关闭|打开|搜索|上一页|下一页|加载中|查看更多|更多)$`,
+		)},
 		{ruleAffiliate, ph(300,
-			`\b(contains?|may contain|includes?|uses?) (affiliate|referral|sponsored) links\b`,
+			`\b(contains?|may contain|includes?|uses?) (affiliate|referral|sponsored)( and/or [a-z]+| and [a-z]+| or [a-z]+)? links\b`,
 			`\bwe (may )?(earn|receive|get) (a )?(small )?(commission|a share of)`,
 			`\bif you (buy|purchase) (something|anything|a product) (through|via|from) (our|one of our|these|this)`,
 			`\b(affiliate-links|provisionslinks|werbelinks)\b`, `\bliens (affiliés|d'affiliation)`,
@@ -280,8 +303,8 @@ func newRuleSet() *ruleSet {
 			`(原网页|原文链接|阅读原文|查看原文)$`,
 		)},
 	}
-	const month = `(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)`
-	rs.date = regexp.MustCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th|er)?\.?\s*((of|de)\s+)?` + month + `\.?,?\s+((de|del)\s+)?\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.)|\d{1,2}\s*(am|pm)\b|\d{8})`)
+	const month = `(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre)`
+	rs.date = regexp.MustCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th|er)?\.?\s*((of|de)\s+)?` + month + `\.?,?\s+((de|del)\s+)?\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.)|\d{1,2}\s*(am|pm)\b|\d{8})`)
 	rs.filler = map[string]bool{}
 	for _, w := range strings.Fields(`last first updated published posted modified created date time gmt utc bst cet cest est edt pst pdt
 		on at am um le à el a las de del y and und et hours hour ago minutes minute today yesterday
@@ -289,6 +312,7 @@ func newRuleSet() *ruleSet {
 		montag dienstag mittwoch donnerstag freitag samstag sonntag aktualisiert veröffentlicht stand uhr
 		lundi mardi mercredi jeudi vendredi samedi dimanche publié mis jour
 		lunes martes miércoles jueves viernes sábado domingo actualizado publicado
+		segunda-feira terça-feira quarta-feira quinta-feira sexta-feira às em atualizado publicado
 		обновлено опубликовано мск года г в понедельник вторник среда четверг пятница суббота воскресенье
 		发布 更新 时间 日期`) {
 		rs.filler[w] = true
@@ -298,7 +322,7 @@ func newRuleSet() *ruleSet {
 	rs.sourceW = regexp.MustCompile(`(?i)(原网页|原文|来源|source|quelle|fuente|источник)`)
 	rs.teaser = regexp.MustCompile(`^.{15,160} \| \p{Lu}[\p{L}'’.\-]+( \p{Lu}[\p{L}'’.\-]+){0,3}$`)
 	rs.social = regexp.MustCompile(`^((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms)[\s,|/•·]*){2,}$`)
-	rs.fullDate = regexp.MustCompile(`(?i)(\d{4}|` + month + `|\d{1,2}月|\d{1,2}[-/.]\d{1,2}[-/.]\d{2})`)
+	rs.fullDate = regexp.MustCompile(`(?i)(\d{4}|ago|` + month + `|\d{1,2}月|\d{1,2}[-/.]\d{1,2}[-/.]\d{2})`)
 	rs.stampWord = regexp.MustCompile(`(?i)(updated|published|posted|modified|aktualisiert|veröffentlicht|publié|mis à jour|actualizado|publicado|обновлено|опубликовано|发布|更新)`)
 	rs.help = regexp.MustCompile(`^[^.!]{1,30}[?:]$`)
 	return rs
