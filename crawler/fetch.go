@@ -27,9 +27,12 @@ type fetchState struct {
 
 // newCollector builds the colly collector of one run. It runs
 // synchronously: the crawler's own workers call Request, so there is no
-// goroutine per page; visited URLs live in the Store, robots.txt and
-// per-host politeness in the crawler (colly checks neither Crawl-delay nor
-// limits bodies after gzip decoding).
+// goroutine per page. Visited URLs live in the Store. robots.txt and
+// per-host politeness live in the crawler: colly ignores Crawl-delay, and a
+// LimitRule cannot be added once requests are running (Limit initialises
+// the rule after publishing it, a data race), while hosts and their
+// Crawl-delay are only known during the run. Bodies are limited by
+// limitBody, after gzip decoding, which colly's MaxBodySize is not.
 func (c *Crawler) newCollector(ctx context.Context) *colly.Collector {
 	col := colly.NewCollector(colly.UserAgent(c.opts.UserAgent), colly.StdlibContext(ctx))
 	col.IgnoreRobotsTxt = true
