@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -597,5 +598,67 @@ func TestDaemonStartErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, tt.want)
 			}
 		})
+	}
+}
+
+// startRedis runs a real redis-server on a free loopback port.
+func startRedis(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("redis-server not installed (apt-get install -y redis-server)")
+		}
+		t.Skip("redis-server not installed (apt-get install -y redis-server)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	eventually(t, 10*time.Second, "redis-server listening on "+addr, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return addr
+}
+
+func TestDaemonRedisState(t *testing.T) {
+	t.Parallel()
+	redisAddr := startRedis(t)
+	site, _ := testSite(t, -1)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	cfg := daemonConfig(site.URL, out, "@every 1h", "") + fmt.Sprintf("state: {backend: redis, addr: %q}\n", redisAddr)
+	d := startDaemon(t, writeFile(t, filepath.Join(dir, "winnow.yaml"), cfg))
+	if code, body := d.get("/readyz"); code != 200 {
+		t.Errorf("/readyz with redis: %d %s", code, body)
+	}
+	if r := runWinnow(t, "", "trigger", "--addr", d.addr, "gazette"); r.code != 0 {
+		t.Fatalf("trigger: %d %s", r.code, r.stderr)
+	}
+	eventually(t, 60*time.Second, "the run finished", func() bool {
+		j := d.jobs().Jobs[0]
+		return j.Running == nil && len(j.Runs) == 1
+	})
+	if j := d.jobs().Jobs[0]; j.Runs[0].Written != 12 {
+		t.Errorf("run with redis state: %+v", j.Runs[0])
+	}
+	if _, err := os.Stat(filepath.Join(out, ".winnow", "state.db")); err == nil {
+		t.Error("a bolt state file was created although the backend is redis")
+	}
+	d.signal(syscall.SIGTERM)
+	if code, _ := d.wait(15 * time.Second); code != 0 {
+		t.Errorf("exit %d, want 0", code)
 	}
 }
