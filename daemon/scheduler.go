@@ -123,7 +123,6 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 		s.cron.Remove(js.entry)
 	}
 	for _, name := range order {
-		name := name
 		next[name].entry = s.cron.Schedule(next[name].job.Cron, cron.FuncJob(func() { s.tick(name) }))
 	}
 	// A run of a removed or renamed job finishes against its old state.
