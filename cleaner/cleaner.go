@@ -8,6 +8,7 @@ import (
 	"mime"
 	nurl "net/url"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -116,8 +117,13 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	}
 	doc.Title = cleanTitle(firstNonEmpty(meta.ogTitle, meta.ldHeadline, meta.twTitle, meta.htmlTitle, ex.title, meta.h1), doc.SiteName, host)
 
-	kept, author := c.filter(paras, doc.Title, meta.h1, declaredLang(meta), []string{in.URL, doc.CanonicalURL}, &rep)
+	kept, author, stamp := c.filter(paras, doc.Title, meta.h1, declaredLang(meta), []string{in.URL, doc.CanonicalURL}, &rep)
 	doc.Paragraphs = kept
+	if doc.Published.IsZero() {
+		// The page had no machine-readable date; a timestamp line moved
+		// out of the body is the next best thing.
+		doc.Published = stamp
+	}
 	rep.Kept = kept
 	doc.Byline = collapse(firstNonEmpty(meta.ldAuthor, meta.author, ex.byline, author))
 	doc.Lang = language(meta, kept)
@@ -129,7 +135,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 
 // filter applies the paragraph rules in page order, returning the kept
 // paragraphs and the first author name a byline line gave.
-func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string, rep *Report) ([]string, string) {
+func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string, rep *Report) ([]string, string, time.Time) {
 	script := articleScript(paras)
 	urlKeys := map[string]bool{}
 	for _, u := range urls {
@@ -146,6 +152,7 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 	seen := make(map[string]bool, len(paras))
 	removed := make([]string, len(paras)) // rule per paragraph, "" = kept
 	author := ""
+	var stamp time.Time
 	for i, p := range paras {
 		key := normKey(p.text)
 		lower := strings.ToLower(p.text)
@@ -166,6 +173,9 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 			var a string
 			if rule, a = c.rules.bylineOrStamp(p.text); rule == ruleByline && author == "" {
 				author = a
+			}
+			if (rule == ruleByline || rule == ruleSource) && stamp.IsZero() {
+				stamp = looseDate(p.text)
 			}
 		}
 		if rule == "" && runes <= 200 && script != "" && foreign(p.text, script, declared) {
@@ -214,7 +224,7 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 			rep.Removed = append(rep.Removed, Removal{Rule: removed[i], Text: p.text})
 		}
 	}
-	return kept, author
+	return kept, author, stamp
 }
 
 // endsSentence says whether a paragraph ends like a statement.

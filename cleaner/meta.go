@@ -3,6 +3,8 @@ package cleaner
 import (
 	"encoding/json"
 	nurl "net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -299,10 +301,11 @@ func cleanTitle(title, siteName, host string) string {
 
 func stripTitleSegment(title, siteName, host string) string {
 	site := normKey(siteName)
-	hostKey := normKey(strings.TrimPrefix(host, "www."))
-	if i := strings.LastIndex(hostKey, "."); i > 0 {
-		hostKey = hostKey[:i]
+	h := strings.TrimPrefix(strings.ToLower(host), "www.")
+	if i := strings.LastIndex(h, "."); i > 0 {
+		h = h[:i]
 	}
+	hostKey := normKey(h)
 	matchesSite := func(seg string) bool {
 		k := normKey(seg)
 		if k == "" {
@@ -348,4 +351,43 @@ func normKey(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// looseDateRe finds the dates of visible timestamp lines: ISO-like numbers
+// or English day-month-year / month-day-year.
+var looseDateRe = regexp.MustCompile(`(?i)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})|(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})`)
+
+var monthAbbr = map[string]time.Month{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+
+// looseDate reads the calendar date of a timestamp line; zero when none.
+func looseDate(s string) time.Time {
+	m := looseDateRe.FindStringSubmatch(s)
+	if m == nil {
+		return time.Time{}
+	}
+	var y, d int
+	var mon time.Month
+	switch {
+	case m[1] != "":
+		y, _ = strconv.Atoi(m[1])
+		mm, _ := strconv.Atoi(m[2])
+		mon = time.Month(mm)
+		d, _ = strconv.Atoi(m[3])
+	case m[4] != "":
+		d, _ = strconv.Atoi(m[4])
+		mon = monthAbbr[strings.ToLower(m[5])]
+		y, _ = strconv.Atoi(m[6])
+	default:
+		mon = monthAbbr[strings.ToLower(m[7])]
+		d, _ = strconv.Atoi(m[8])
+		y, _ = strconv.Atoi(m[9])
+	}
+	if mon < 1 || mon > 12 || d < 1 || d > 31 || y < 1995 || y > time.Now().Year()+1 {
+		return time.Time{}
+	}
+	t := time.Date(y, mon, d, 0, 0, 0, 0, time.UTC)
+	if t.Day() != d {
+		return time.Time{}
+	}
+	return t
 }

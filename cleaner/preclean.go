@@ -199,8 +199,10 @@ func (p *precleaner) clean(body *html.Node, report *Report) {
 			continue
 		}
 		after := next(n, body, true)
-		if t := textOf(n); t != "" {
-			report.Removed = append(report.Removed, Removal{Rule: rule, Text: truncateRunes(t, 300)})
+		// Report paragraph by paragraph, like the paragraph rules, so
+		// --explain and the per-rule counters speak of the same unit.
+		for _, para := range paragraphs(n) {
+			report.Removed = append(report.Removed, Removal{Rule: rule, Text: para.text})
 		}
 		n.Parent.RemoveChild(n)
 		n = after

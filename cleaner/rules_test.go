@@ -255,7 +255,7 @@ func TestDuplicateRule(t *testing.T) {
 	label := "Portion: 1 cup spinach, 1 cup strawberries, 8 oz. almond milk and 1 tsp. nut butter, blended"
 	paras := []para{mkPara(prose), mkPara(label), mkPara("Meal 1"), mkPara(prose), mkPara(label), mkPara("Meal 1")}
 	var rep Report
-	kept, _ := c.filter(paras, "", "", "", nil, &rep)
+	kept, _, _ := c.filter(paras, "", "", "", nil, &rep)
 	want := []string{prose, label, "Meal 1", label, "Meal 1"}
 	if diff := cmp.Diff(want, kept); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)

@@ -1,0 +1,153 @@
+package cleaner
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/simplifiedchinese"
+)
+
+func TestCleanTitle(t *testing.T) {
+	tests := []struct {
+		name, title, site, host, want string
+	}{
+		{"pipe site", "Putin says West ignoring Russias security concerns | eNCA", "eNCA", "www.enca.com", "Putin says West ignoring Russias security concerns"},
+		{"dash site from host", "Storm closes three ports on the coast - The Daily Ledger", "", "dailyledger.example", "Storm closes three ports on the coast"},
+		{"en dash site name", "Russia claims the US ignored its requests – Eastern Ledger", "Eastern Ledger", "", "Russia claims the US ignored its requests"},
+		{"dash inside headline kept", "Ukraine news - live: Putin claims West ignoring Russia", "The Independent", "www.independent.co.uk", "Ukraine news - live: Putin claims West ignoring Russia"},
+		{"portal chain", "Live crisis: Putin praises Macron after meeting_最新资讯_环球视野", "", "", "Live crisis: Putin praises Macron after meeting"},
+		{"site prefix", "eNCA | Putin says West ignoring security concerns", "eNCA", "", "Putin says West ignoring security concerns"},
+		{"short title untouched", "Live | Updates", "", "", "Live | Updates"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := cleanTitle(tt.title, tt.site, tt.host); got != tt.want {
+				t.Errorf("cleanTitle(%q) = %q, want %q", tt.title, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCanonicalURL(t *testing.T) {
+	tests := []struct {
+		name             string
+		canonical, ogURL string
+		page, want       string
+	}{
+		{"relative canonical", "/news/a.html", "", "https://news.example/news/a.html?amp=1", "https://news.example/news/a.html"},
+		{"absolute canonical", "https://www.news.example/a", "", "https://news.example/a?utm=x", "https://www.news.example/a"},
+		{"og url when no canonical", "", "https://news.example/b", "https://m.news.example/b", "https://news.example/b"},
+		{"bad canonical falls back", "javascript:void(0)", "", "https://news.example/c", "https://news.example/c"},
+		{"nothing: page url", "", "", "https://news.example/d", "https://news.example/d"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := canonicalURL(pageMeta{canonical: tt.canonical, ogURL: tt.ogURL}, tt.page); got != tt.want {
+				t.Errorf("canonicalURL = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMetadataFromPage(t *testing.T) {
+	src := `<html lang="de-DE"><head><title>Sturm schließt Häfen | Nordkurier Beispiel</title>
+<meta property="og:site_name" content="Nordkurier Beispiel">
+<script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"WebSite","name":"x"},{"@type":"NewsArticle","headline":"Sturm schließt Häfen","datePublished":"2022-02-11T14:35:00+01:00","author":[{"@type":"Person","name":"Anna Beispiel"},{"@type":"Person","name":"Max Muster"}]}]}</script>
+<link rel="canonical" href="/2022/02/11/sturm.html"></head><body><article><h1>Sturm schließt Häfen</h1>` +
+		strings.Repeat("<p>Der Sturm zwang am Dienstag drei Häfen zur Schließung, teilten Behörden mit, als Winde von mehr als hundert Kilometern pro Stunde über die Küste fegten.</p><p>Die Fähren blieben den zweiten Tag in Folge im Hafen, und Reisende mussten in Notunterkünften übernachten, wie die Stadtverwaltung mitteilte.</p>", 1) +
+		"<p>Am Mittwoch soll der Wind nachlassen, sagte der Wetterdienst, doch für die Inseln gilt weiterhin eine Sturmwarnung bis zum Abend.</p>" +
+		"<p>Die Hafenbehörde rechnet damit, dass der Betrieb am Donnerstag wieder aufgenommen werden kann, sofern keine neuen Schäden entdeckt werden.</p>" +
+		"<p>Bereits im vergangenen Jahr hatte ein ähnlicher Sturm die Küste getroffen und Schäden in Millionenhöhe verursacht, berichteten lokale Medien.</p>" +
+		`</article></body></html>`
+	doc, _, err := New(Options{}).Clean(Input{Body: []byte(src), URL: "https://nordkurier.example/2022/02/11/sturm.html?utm_source=x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Document{
+		URL:          "https://nordkurier.example/2022/02/11/sturm.html?utm_source=x",
+		CanonicalURL: "https://nordkurier.example/2022/02/11/sturm.html",
+		Title:        "Sturm schließt Häfen",
+		Byline:       "Anna Beispiel, Max Muster",
+		Published:    time.Date(2022, 2, 11, 14, 35, 0, 0, time.FixedZone("", 3600)),
+		SiteName:     "Nordkurier Beispiel",
+		Lang:         "de",
+	}
+	got := doc
+	got.Paragraphs = nil
+	if !got.Published.Equal(want.Published) {
+		t.Errorf("Published = %v, want %v", got.Published, want.Published)
+	}
+	got.Published = want.Published
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("metadata (-want +got):\n%s", diff)
+	}
+	if len(doc.Paragraphs) != 5 {
+		t.Errorf("got %d paragraphs, want 5", len(doc.Paragraphs))
+	}
+}
+
+func TestLanguageFallsBackToDetection(t *testing.T) {
+	// A Chinese portal (lang="zh-CN") carrying an English article.
+	m := pageMeta{lang: "zh-CN"}
+	got := language(m, []string{"Russian President Vladimir Putin has praised his French counterpart Emmanuel Macron following a meeting in Moscow, where the two leaders discussed the crisis for several hours."})
+	if got != "en" {
+		t.Errorf("language = %q, want en", got)
+	}
+	if got := language(pageMeta{lang: "fr"}, []string{"Le gouvernement a annoncé mardi qu'il étendrait le programme."}); got != "fr" {
+		t.Errorf("declared language = %q, want fr", got)
+	}
+}
+
+func TestLooseDate(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Tom Batchelor11 February 2022 14:35", "2022-02-11"},
+		{"2022-02-08 00:00:00.0 Some Paper 原网页", "2022-02-08"},
+		{"Posted Nov. 18, 2019", "2019-11-18"},
+		{"2022年2月8日 09:00", "2022-02-08"},
+		{"31 February 2022", ""},
+		{"no date here", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got := ""
+			if d := looseDate(tt.in); !d.IsZero() {
+				got = d.Format("2006-01-02")
+			}
+			if got != tt.want {
+				t.Errorf("looseDate(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeOrder(t *testing.T) {
+	gbk, _ := simplifiedchinese.GBK.NewEncoder().String("<p>港口关闭</p>")
+	latin1, _ := charmap.ISO8859_1.NewEncoder().String("<p>Häfen geschlossen</p>")
+	win1251, _ := charmap.Windows1251.NewEncoder().String(`<meta charset="windows-1251"><p>Порты закрыты</p>`)
+	tests := []struct {
+		name, body, contentType string
+		wantText, wantSource    string
+	}{
+		{"header charset", gbk, "text/html; charset=GBK", "港口关闭", "header"},
+		{"gb2312 label read as gb18030", gbk, "text/html; charset=gb2312", "港口关闭", "header"},
+		{"bom beats meta", "\xef\xbb\xbf<meta charset=iso-8859-1><p>Häfen</p>", "", "Häfen", "detected"},
+		{"meta charset", win1251, "text/html", "Порты закрыты", "meta"},
+		{"http-equiv", `<meta http-equiv="Content-Type" content="text/html; charset=gbk">` + gbk, "", "港口关闭", "meta"},
+		{"detected latin-1", latin1, "", "Häfen geschlossen", "default"},
+		{"detected gbk", strings.Repeat(gbk, 20), "", "港口关闭", "detected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := decode([]byte(tt.body), tt.contentType)
+			if !strings.Contains(d.text, tt.wantText) {
+				t.Errorf("text %q does not contain %q (encoding %s from %s)", d.text, tt.wantText, d.encoding, d.source)
+			}
+			if d.source != tt.wantSource && !(tt.wantSource == "default" && d.source == "detected") {
+				t.Errorf("source = %s, want %s", d.source, tt.wantSource)
+			}
+		})
+	}
+}
