@@ -79,10 +79,12 @@ type counts struct {
 // is called now and then from a goroutine of the run, never after Run returns.
 //
 // Stages: the crawler's workers call emit, which hands each page to a
-// bounded channel and waits for a clean worker to finish it, so a URL is
-// marked done in the state store only after its document is on disk. A
-// failure on one page is counted and logged and never ends the run; the run
-// ends when the crawl does or ctx is done.
+// bounded channel (the send selects on ctx) and waits for a clean worker to
+// finish it, so a URL is marked done in the state store only after its
+// document is on disk. A failure on one page is counted and logged and never
+// ends the run; the run ends when the crawl does or ctx is done. On
+// cancellation, fetches stop at once and the pages already handed to a
+// worker are still cleaned and written (a few per worker at most).
 func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, progress func(Progress)) RunResult {
 	start := time.Now()
 	res := RunResult{ID: runID, Job: opts.Job, Start: start}
@@ -123,12 +125,12 @@ func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, pr
 	for range workers {
 		g.Go(func() error {
 			for pj := range jobs {
-				o := r.process(gctx, log, job, pj.page)
+				// A page handed over is finished even when the run is
+				// cancelled: it is written whole and then marked done, so a
+				// shutdown loses no work and a restart does not redo it.
+				o := r.process(context.WithoutCancel(gctx), log, job, pj.page)
 				pj.done <- o.err
-				select {
-				case results <- o:
-				case <-gctx.Done():
-				}
+				results <- o // the tally reads until results is closed
 			}
 			return nil
 		})
@@ -172,17 +174,11 @@ func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, pr
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		select {
-		case err := <-pj.done:
-			return err
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return <-pj.done // the worker always answers, cancelled or not
 	}
 	crawlErr := cr.Run(ctx, emit)
 	close(jobs)
 	_ = g.Wait()
-	// Workers may have stopped sending on ctx; drain what they sent.
 	close(results)
 	<-tallyDone
 

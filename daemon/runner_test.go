@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -315,4 +316,56 @@ func TestRunPartialAndProgress(t *testing.T) {
 	if calls == 0 || last.Written != 3 || last.Fetched != r.Fetched {
 		t.Errorf("progress: %d calls, last %+v", calls, last)
 	}
+}
+
+func TestRunCancelledThenResumed(t *testing.T) {
+	const n = 20
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		for i := range n {
+			fmt.Fprintf(w, `<a href="/2024/01/s%d.html">s%d</a> `, i, i)
+		}
+	})
+	mux.HandleFunc("/2024/01/{name}", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(30 * time.Millisecond)
+		name := r.PathValue("name")
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<html><head><title>Story %s</title></head><body><article><h1>Story %s</h1>
+<p>This is the first paragraph of story %s, long enough to be kept by the cleaner as article text.</p>
+<p>The second paragraph of story %s adds more words so that the page reads as an article and not a list.</p>
+</article></body></html>`, name, name, name, name)
+	})
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+	env := newRunnerEnv(t)
+	opts := runnerOptions(site.URL+"/", `/\d{4}/\d{2}/`)
+	opts.Parallel = 2
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for manifestCount(env.out) < 4 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	r := env.runner.Run(ctx, "r1", opts, nil)
+	if r.Result != "partial" || r.Written >= n || r.Written < 4 {
+		t.Fatalf("cancelled run: %+v", resultCounts(r))
+	}
+	first := len(env.manifest(t))
+	if first != r.Written {
+		t.Errorf("manifest has %d lines, run reports %d written", first, r.Written)
+	}
+	r = env.run(t, opts)
+	if r.Result != "success" || r.Written+first != n || r.Unchanged != 0 {
+		t.Errorf("resumed run: %+v (first run wrote %d)", resultCounts(r), first)
+	}
+	if lines := env.manifest(t); len(lines) != n {
+		t.Errorf("manifest has %d lines, want %d", len(lines), n)
+	}
+}
+
+func manifestCount(out string) int {
+	b, _ := os.ReadFile(filepath.Join(out, output.ManifestName))
+	return strings.Count(string(b), "\n")
 }
