@@ -58,6 +58,9 @@ var paragraphRules = []string{
 type phrase struct {
 	re  *regexp.Regexp
 	max int
+	// needs: for unanchored groups, cheap substrings one of which every
+	// match contains; when none is present the regexp is not run.
+	needs []string
 }
 
 type phraseRule struct {
@@ -85,10 +88,26 @@ type ruleSet struct {
 // knows ASCII letters, so patterns that start or end with a non-ASCII
 // letter use explicit (^|\P{L}) guards instead.
 func newRuleSet() *ruleSet {
+	// Patterns sharing a length limit are compiled into one alternation:
+	// one regexp call per group instead of one per pattern.
+	// Anchored patterns (^...) are kept apart from the others: an anchored
+	// alternation is tried at the start of the text only, which is cheap,
+	// while one unanchored member would make the whole group scan.
 	ph := func(max int, pats ...string) []phrase {
-		out := make([]phrase, len(pats))
-		for i, p := range pats {
-			out[i] = phrase{re: regexp.MustCompile(p), max: max}
+		var anchored, free []string
+		for _, p := range pats {
+			if strings.HasPrefix(p, "^") {
+				anchored = append(anchored, p[1:])
+			} else {
+				free = append(free, p)
+			}
+		}
+		var out []phrase
+		if len(anchored) > 0 {
+			out = append(out, phrase{re: regexp.MustCompile(`^(?:(?:` + strings.Join(anchored, `)|(?:`) + `))`), max: max})
+		}
+		if len(free) > 0 {
+			out = append(out, phrase{re: regexp.MustCompile(`(?:` + strings.Join(free, `)|(?:`) + `)`), max: max, needs: []string{}})
 		}
 		return out
 	}
@@ -303,6 +322,33 @@ func newRuleSet() *ruleSet {
 			`(原网页|原文链接|阅读原文|查看原文)$`,
 		)},
 	}
+	// Words every unanchored pattern of a rule contains (lower case). Kept
+	// next to the patterns: a pattern added above needs its word here,
+	// and the rule table tests fail when one is missing.
+	needs := map[string][]string{
+		rulePaywall: {"subscri", "abonn", "weiterlesen", "réservé", "suscri", "socios", "подписчик", "全文"},
+		ruleLogin: {"regist", "sign", "log", "account", "member", "subscriber", "password", "recaptcha", "anmeld", "einlogg", "konto", "abo", "kunde",
+			"passwort", "connect", "inscri", "identifi", "compte", "déjà", "mot de passe", "sesión", "cuenta", "contraseña", "suscriptor",
+			"регистр", "войдите", "авториз", "уже есть", "пароль", "登", "注册", "用户", "密码", "验证", "换一张", "看不清", "会员", "欢迎", "ログイン", "会員", "パスワード", "로그인", "회원", "비밀번호"},
+		ruleCookie:     {"cookie", "galleta", "traceur", "куки", "continuing", "browsing", "using"},
+		ruleAdblock:    {"block", "whitelist", "your ad", "allow ads", "enable ads", "bloqueur", "bloqueador", "блокировщик", "广告"},
+		ruleShare:      {"share"},
+		ruleNewsletter: {"newsletter", "inbox", "e-mail", "email", "briefing", "рассылк", "订阅", "boletín", "lettre", "подпиш"},
+		ruleComments:   {"join", "comment", "repl", "kommentar", "diskutieren", "commentaire", "comentario", "комментари", "评论"},
+		ruleMobile:     {"版"},
+		ruleCopyright:  {"©", "rights", "rechte", "droits", "derechos", "права", "版权", "著作権"},
+		rulePhoto:      {"getty", "shutterstock", "istock", "alamy", "photo", "efe", "reuters/", "pa wire", "pa media", "dpa"},
+		ruleAffiliate:  {"affiliate", "referral", "sponsored", "commission", "share of", "buy", "purchase", "links", "liens", "enlaces", "партнерск"},
+		ruleJS:         {"javascript"},
+		ruleSource:     {"原"},
+	}
+	for i := range rs.phrases {
+		for j := range rs.phrases[i].phrases {
+			if p := &rs.phrases[i].phrases[j]; p.needs != nil {
+				p.needs = needs[rs.phrases[i].name]
+			}
+		}
+	}
 	const month = `(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre)`
 	rs.date = regexp.MustCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th|er)?\.?\s*((of|de)\s+)?` + month + `\.?,?\s+((de|del)\s+)?\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.)|\d{1,2}\s*(am|pm)\b|\d{8})`)
 	rs.filler = map[string]bool{}
@@ -332,12 +378,12 @@ func newRuleSet() *ruleSet {
 func (rs *ruleSet) phrase(text, lower string, runes int) string {
 	for _, r := range rs.phrases {
 		for _, p := range r.phrases {
-			if runes <= p.max && p.re.MatchString(lower) {
+			if runes <= p.max && (p.needs == nil || containsAny(lower, p.needs)) && p.re.MatchString(lower) {
 				return r.name
 			}
 		}
 	}
-	if runes <= 160 && rs.teaser.MatchString(text) {
+	if runes <= 160 && strings.Contains(text, " | ") && rs.teaser.MatchString(text) {
 		return ruleRelated
 	}
 	if runes <= 200 && rs.social.MatchString(lower) {
@@ -355,8 +401,11 @@ func (rs *ruleSet) bylineOrStamp(text string) (rule, author string) {
 	if utf8.RuneCountInString(text) > 120 {
 		return "", ""
 	}
-	if rs.byline.MatchString(text) {
+	if bylinePrefix(text) && rs.byline.MatchString(text) {
 		return ruleByline, stripBylinePrefix(text)
+	}
+	if !strings.ContainsAny(text, "0123456789") {
+		return "", "" // every date and time pattern needs a digit
 	}
 	locs := rs.date.FindAllStringIndex(text, -1)
 	if len(locs) == 0 {
@@ -422,6 +471,33 @@ func (rs *ruleSet) bylineOrStamp(text string) (rule, author string) {
 		return ruleSource, ""
 	}
 	return "", ""
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// bylinePrefix is a cheap test for the words a byline starts with.
+func bylinePrefix(s string) bool {
+	for _, p := range []string{"作者", "记者", "责任编辑", "编辑"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	w := s
+	if i := strings.IndexFunc(s, unicode.IsSpace); i > 0 {
+		w = s[:i]
+	}
+	switch strings.ToLower(strings.TrimRight(w, ":")) {
+	case "by", "von", "par", "por", "door", "di", "av", "автор", "текст":
+		return true
+	}
+	return false
 }
 
 func stripBylinePrefix(s string) string {
