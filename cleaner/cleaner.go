@@ -393,10 +393,12 @@ func primaryTag(tag string) string {
 	return tag
 }
 
+// runesOf counts the text of paragraphs outside links: what an extractor
+// found that could be article text.
 func runesOf(ps []para) int {
 	n := 0
 	for _, p := range ps {
-		n += p.runes
+		n += p.runes - p.linkRunes
 	}
 	return n
 }

@@ -142,3 +142,24 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestFallbackExtractor: a portal page whose article, cut into short
+// paragraphs, is hidden until a script shows it (readability skips
+// invisible nodes) is read by the densest-block pass instead of yielding
+// nothing.
+func TestFallbackExtractor(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("testdata", "fallback-hidden-short-paragraphs-zh", "page.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, rep, err := New(Options{}).Clean(Input{Body: body, URL: "http://portal.example/news/2022/02/11/123.html"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Extractor != "densest_block" {
+		t.Errorf("extractor = %q, want densest_block", rep.Extractor)
+	}
+	if len(doc.Paragraphs) != 12 {
+		t.Errorf("got %d paragraphs, want the 12 lines of the article: %q", len(doc.Paragraphs), doc.Paragraphs)
+	}
+}

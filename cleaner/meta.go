@@ -324,7 +324,7 @@ func stripTitleSegment(title, siteName, host string) string {
 			continue
 		}
 		head, tail := strings.TrimSpace(title[:i]), strings.TrimSpace(title[i+len(sep):])
-		if matchesSite(tail) || (len(strings.Fields(tail)) <= 3 && len(strings.Fields(head)) >= 4 && sep != " - ") {
+		if matchesSite(tail) || (wordCount(tail) <= 3 && wordCount(head) >= 4 && sep != " - ") {
 			return head
 		}
 		if j := strings.Index(title, sep); j > 0 && matchesSite(title[:j]) {
@@ -332,6 +332,26 @@ func stripTitleSegment(title, siteName, host string) string {
 		}
 	}
 	return title
+}
+
+// wordCount counts words, taking two CJK characters as one word (CJK
+// text has no spaces between words).
+func wordCount(s string) int {
+	n, cjk := 0, 0
+	for _, f := range strings.Fields(s) {
+		letters := 0
+		for _, r := range f {
+			if runeScript(r) == "cjk" {
+				cjk++
+			} else if isWordRune(r) {
+				letters++
+			}
+		}
+		if letters > 0 {
+			n++
+		}
+	}
+	return n + (cjk+1)/2
 }
 
 // normKey lower-cases and keeps letters, digits and single spaces, for

@@ -225,7 +225,7 @@ func (p *precleaner) protected(n *html.Node, rule string) bool {
 	// Chrome is a small part of a page. A "comments" or "sidebar" wrapper
 	// holding most of the text is more likely a layout wrapper around the
 	// article; leave the choice to readability.
-	return tl > 1000 && tl*10 > p.totalText*4
+	return (tl > 1000 && tl*10 > p.totalText*4) || (tl >= 200 && tl*10 > p.totalText*6)
 }
 
 func truncateRunes(s string, n int) string {
