@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -516,5 +519,73 @@ func TestPublicOnly(t *testing.T) {
 				t.Errorf("publicOnly(%s) = %v, want %v", tt.addr, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestParseSitemap(t *testing.T) {
+	tests := []struct {
+		name            string
+		body            string
+		pages, children []string
+		wantErr         bool
+	}{
+		{name: "urlset", body: `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc> https://a.example/1 </loc></url><url><loc></loc></url></urlset>`,
+			pages: []string{"https://a.example/1"}},
+		{name: "index", body: `<?xml version="1.0"?><sitemapindex><sitemap><loc>https://a.example/s1.xml.gz</loc></sitemap></sitemapindex>`,
+			children: []string{"https://a.example/s1.xml.gz"}},
+		{name: "html is not a sitemap", body: `<html><body>hi</body></html>`, wantErr: true},
+		{name: "garbage", body: "\x00\x01not xml", wantErr: true},
+		{name: "other charset refused", body: `<?xml version="1.0" encoding="ISO-8859-1"?><urlset></urlset>`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pages, children, err := parseSitemap([]byte(tt.body))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.pages, pages); diff != "" {
+				t.Errorf("pages (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.children, children); diff != "" {
+				t.Errorf("children (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReason(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{name: "too large", err: fmt.Errorf("fetch x: %w", ErrTooLarge), want: "too_large"},
+		{name: "private", err: &net.OpError{Op: "dial", Err: fmt.Errorf("dial 10.0.0.1:80: %w", ErrPrivateAddress)}, want: "private_address"},
+		{name: "robots", err: ErrRobots, want: "robots"},
+		{name: "dns", err: &net.DNSError{Err: "no such host", Name: "x.invalid", IsNotFound: true}, want: "dns"},
+		{name: "refused", err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, want: "refused"},
+		{name: "deadline", err: fmt.Errorf("get: %w", context.DeadlineExceeded), want: "timeout"},
+		{name: "tls", err: &tls.CertificateVerificationError{Err: errors.New("bad")}, want: "tls"},
+		{name: "other", err: ErrTooManyRedirects, want: "other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Reason(tt.err); got != tt.want {
+				t.Errorf("Reason(%v) = %q, want %q", tt.err, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestUntrustedCertificateIsTLSError(t *testing.T) {
+	s := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<html></html>")
+	}))
+	t.Cleanup(s.Close)
+	opts := testOptions(s.URL + "/")
+	opts.NoRobotsSitemaps, opts.RespectRobots = true, false
+	r := crawl(t, opts, nil, nil)
+	if got := testutil.ToFloat64(r.metrics.FetchErrors.WithLabelValues("test", "tls")); got != 1 {
+		t.Errorf("tls fetch errors = %v, want 1", got)
 	}
 }
