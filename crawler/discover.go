@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gocolly/colly/v2"
 	"github.com/mmcdole/gofeed"
@@ -103,6 +104,10 @@ func (c *Crawler) discovered(pages, children []string) []Item {
 	return out
 }
 
+// maxCrawlDelay caps a robots.txt Crawl-delay, so one line cannot stall a
+// job for hours.
+const maxCrawlDelay = time.Minute
+
 // robots returns host's robots.txt, fetching it once per run, and applies
 // its Crawl-delay to the host gate. A missing or unreachable file allows
 // everything; a 5xx one disallows everything (robotstxt semantics).
@@ -130,7 +135,12 @@ func (c *Crawler) robots(ctx context.Context, col *colly.Collector, scheme, host
 		}
 		e.data = data
 		if g := data.FindGroup(c.agent); g != nil && g.CrawlDelay > 0 {
-			c.gate.setDelay(host, g.CrawlDelay)
+			d := g.CrawlDelay
+			if d > maxCrawlDelay {
+				c.log.Warn("robots.txt Crawl-delay capped", "host", host, "crawl_delay", d, "cap", maxCrawlDelay)
+				d = maxCrawlDelay
+			}
+			c.gate.setDelay(host, d)
 		}
 	})
 	return e.data
