@@ -178,6 +178,11 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 				stamp = looseDate(p.text)
 			}
 		}
+		// An author's bio closes an article; the same sentence earlier on
+		// is more likely news about a writer.
+		if rule == "" && i >= len(paras)-3 && runes <= 400 && c.rules.bio.MatchString(p.text) {
+			rule = ruleBio
+		}
 		if rule == "" && runes <= 200 && script != "" && foreign(p.text, script, declared) {
 			rule = ruleForeign
 		}

@@ -27,6 +27,8 @@ const (
 	ruleAd         = "ad_label"
 	ruleBreadcrumb = "breadcrumb"
 	ruleAgency     = "agency_credit"
+	ruleContrib    = "contributor_credit"
+	ruleBio        = "author_bio"
 	ruleCopyright  = "copyright_notice"
 	ruleAffiliate  = "affiliate_disclosure"
 	ruleJS         = "javascript_notice"
@@ -48,7 +50,7 @@ const (
 // the order Rules reports them.
 var paragraphRules = []string{
 	ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleShare, ruleNewsletter, ruleComments, ruleVideo, ruleEvent,
-	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, rulePhoto, ruleReading, ruleUI, ruleByline,
+	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleContrib, ruleBio, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, rulePhoto, ruleReading, ruleUI, ruleByline,
 	ruleSource, ruleForeign, ruleDuplicate, ruleLinkDense, ruleTitle, ruleHelp, ruleNoText,
 }
 
@@ -80,6 +82,7 @@ type ruleSet struct {
 	teaser    *regexp.Regexp  // "Headline | Author Name"
 	social    *regexp.Regexp  // lines made only of social network names
 	help      *regexp.Regexp  // very short questions/labels next to chrome
+	bio       *regexp.Regexp  // "Jane Doe is a freelance writer living in ..."
 	fullDate  *regexp.Regexp  // a date with a year or a month name, not only a time
 	stampWord *regexp.Regexp  // updated, published, ...
 }
@@ -189,9 +192,15 @@ func newRuleSet() *ruleSet {
 			`\b(werbeblocker|adblocker|ad-blocker)`, `\bbloqueur de (publicités?|pubs?)`,
 			`\bbloqueador de (anuncios|publicidad)`, `блокировщик(а|ом)? рекламы`, `(广告拦截|屏蔽广告|广告屏蔽)`,
 		)},
+		{ruleShare, ph(250,
+			`\b(may be reached|can be reached|reach (him|her|them|the reporters?|the writer)|email [^.]{1,40} at [^ ]+@)`,
+			`^(email|e-mail|contact) (the author|us|[a-z]+ [a-z]+) at [^ ]+@`,
+		)},
 		{ruleShare, ph(120,
 			`^(share|share this( article| story| page| post)?|share on [a-z]+|share via [a-z]+|tweet|e-?mail|print|copy link|link copied|teilen|artikel teilen|partager|partager (cet|l') ?article|compartir|compartir (en [a-z]+|este artículo)|поделиться|分享到?|转发)[.:!]?$`,
 			`^(follow us|folgen sie uns|suivez-nous|síguenos|siguenos|подписывайтесь на нас|关注我们)`,
+			`^follow (him|her|them|[^.]{1,40}) (on|at) (twitter|facebook|instagram|youtube|linkedin|tiktok)`,
+			`^follow [^.]{1,40}coverage`,
 			`\b(share (this|the) (article|story|post)|click to share|share (it|this) with (a|your) friends?)\b`,
 		)},
 		{ruleNewsletter, join(
@@ -199,6 +208,8 @@ func newRuleSet() *ruleSet {
 				`\b(sign up|subscribe|register)\b.{0,40}\bnewsletters?\b`, `\bnewsletters?\b.{0,40}\b(sign up|subscribe)`,
 				`\b(straight|delivered|direct(ly)?|right) (in)?to your inbox\b`, `^get (our|the) .{0,40}(newsletter|briefing)`,
 				`\benter your e-?mail( address)?\b`,
+				`\b(we send|we'll send|we will send) (you )?(an? )?(daily |weekly )?(email|newsletter)`,
+				`\bdelivered (to|through) your (door|letterbox|inbox|mailbox)`, `\b\d+ issues for\b`,
 				`\bnewsletter (abonnieren|bestellen)`, `\b(melden sie sich|registrieren sie sich)\b.{0,30}\bnewsletter`,
 				`\b(inscrivez-vous|abonnez-vous) (à|a) (notre|la|nos) (newsletter|lettre)`, `\brecevez (notre|nos) (newsletter|lettre)`,
 				`\b(suscríbete|suscribete|apúntate) (a|al) (nuestro |nuestra |nuestros )?(boletín|newsletter)`,
@@ -212,7 +223,8 @@ func newRuleSet() *ruleSet {
 			`\bjoin (our|the) .{0,30}(comment(ing|s)?|conversation|discussion|debate|forum)`, `^join .{0,40}conversations\b`,
 			`^(\d+\s+)?comments?( \(\d+\))?$`, `^tell us what you think`, `^what do you think\?$`, `\b(leave|post|add|write) a (comment|reply)\b`,
 			`\b(show|view|load|read|see) (all )?(\d+ )?(comments|replies)\b`, `\bbe the first to comment\b`,
-			`\bcomments? (are|is) (now )?(closed|disabled)`, `^(reply|report|like)$`,
+			`\bcomments? (are|is) (now )?(closed|disabled)`, `\bmoderat(e|ing|ed|ion)\b.{0,40}\bcomments\b`,
+			`\bcomentários\b.{0,120}\bmoderador`, `^(reply|report|like)$`,
 			`\bkommentare? (anzeigen|schreiben|verfassen|lesen)`, `^(\d+ )?kommentare?$`, `\bdiskutieren sie mit`,
 			`\b(laisser|écrire|ajouter) un commentaire`, `^(\d+ )?(commentaires?|réactions?)$`, `^réagissez`,
 			`\b(deja|dejar|escribe|añade) (un|tu) comentario`, `^(\d+ )?comentarios?$`,
@@ -221,7 +233,7 @@ func newRuleSet() *ruleSet {
 		)},
 		{ruleVideo, ph(170,
 			`^(watch|video|listen|live|play|watch live|watch now|watch again)\s*[:|]`,
-			`^watch (live|now|the video|again|as|our|the full)\b`, `^(click|tap) (here )?to (watch|play|listen)`,
+			`^watch (live|now|the video|again|as|our|the full)\b`, `^listen (to [^.]{1,40} )?(live|again|back)\b`, `^(click|tap) (here )?to (watch|play|listen)`,
 			`^(video|sehen sie|jetzt ansehen|im video|hören sie)\s*[:|]`, `^sehen sie (hier|im video)`,
 			`^(vidéo|regardez|à voir|écoutez)\s*[:|]`, `^(vídeo|mira|escucha)\s*[:|]`,
 			`^(видео|смотрите|смотреть|слушайте)\s*[:|]`, `^(视频|直播|点击观看|观看视频)\s*[:：|]`,
@@ -237,6 +249,7 @@ func newRuleSet() *ruleSet {
 		)},
 		{ruleRelated, ph(200,
 			`^(read more|related|related (articles?|stories|content|coverage)|see also|more on this( story| topic)?|recommended( for you)?|you (may|might) also like|most (read|popular|viewed)|read next|also read|read also|trending( now)?|top stories|editor'?s picks)\b\s*[:.]?`,
+			`^more [^:]{1,30}: https?://`,
 			`^(read|read more|more|also read|see|related|premium|exclusive|subscriber[s -]only|members only|exklusiv|abonnés)\s*[:|]`,
 			`^(recent (articles|posts|stories|news)|popular (this week|now|today|posts|stories)|latest (news|stories|articles|posts)|related posts|more (great |top )?([a-z]+ )?(stories|news|articles|videos)( from [^.]{1,40})?)$`,
 			`^(lesen sie (auch|mehr|hier)|mehr zum thema|das könnte sie auch interessieren|auch interessant|weitere artikel|meistgelesen)`,
@@ -283,6 +296,13 @@ func newRuleSet() *ruleSet {
 			`^\(?(additional )?(reporting|editing|writing) by [^.]{3,80}\)?\.?$`,
 			`^(with )?(post |wire |staff )?(wires|agencies|wire services|agency reports)\.?$`,
 		)},
+		{ruleContrib, ph(300,
+			`^\(?((additional )?reporting|editing|writing|compiled) by .{3,250}$`,
+			`\bcontributed (to )?(this )?(report|reporting|story|article)\b`,
+			`\b(hat|haben) (an diesem|zu diesem) (bericht|artikel) (mitgearbeitet|beigetragen)`,
+			`\b(a|ont) contribué à (cet|ce) (article|reportage)`,
+			`\bcolaboró (en|con) (este|esta) (informe|nota|artículo)`,
+		)},
 		{ruleCopyright, join(
 			ph(250, `^(©|\(c\)|copyright\b)`, `©`,
 				`\b(all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados)`,
@@ -307,7 +327,7 @@ func newRuleSet() *ruleSet {
 		)},
 		{ruleAffiliate, ph(300,
 			`\b(contains?|may contain|includes?|uses?) (affiliate|referral|sponsored)( and/or [a-z]+| and [a-z]+| or [a-z]+)? links\b`,
-			`\bwe (may )?(earn|receive|get) (a )?(small )?(commission|a share of)`,
+			`\bwe (may )?(earn|receive|get) (a )?(small )?(commission|a share of)`, `\bmay earn (an? )?(affiliate )?commission`,
 			`\bif you (buy|purchase) (something|anything|a product) (through|via|from) (our|one of our|these|this)`,
 			`\b(affiliate-links|provisionslinks|werbelinks)\b`, `\bliens (affiliés|d'affiliation)`,
 			`\benlaces de afiliad`, `партнерск(ие|их) ссылк`,
@@ -332,13 +352,14 @@ func newRuleSet() *ruleSet {
 			"регистр", "войдите", "авториз", "уже есть", "пароль", "登", "注册", "用户", "密码", "验证", "换一张", "看不清", "会员", "欢迎", "ログイン", "会員", "パスワード", "로그인", "회원", "비밀번호"},
 		ruleCookie:     {"cookie", "galleta", "traceur", "куки", "continuing", "browsing", "using"},
 		ruleAdblock:    {"block", "whitelist", "your ad", "allow ads", "enable ads", "bloqueur", "bloqueador", "блокировщик", "广告"},
-		ruleShare:      {"share"},
-		ruleNewsletter: {"newsletter", "inbox", "e-mail", "email", "briefing", "рассылк", "订阅", "boletín", "lettre", "подпиш"},
-		ruleComments:   {"join", "comment", "repl", "kommentar", "diskutieren", "commentaire", "comentario", "комментари", "评论"},
+		ruleShare:      {"share", "reach", "email", "e-mail", "contact"},
+		ruleContrib:    {"contribu", "beigetragen", "mitgearbeitet", "colaboró"},
+		ruleNewsletter: {"newsletter", "inbox", "e-mail", "email", "briefing", "рассылк", "订阅", "boletín", "lettre", "подпиш", "deliver", "issues"},
+		ruleComments:   {"join", "comment", "repl", "kommentar", "diskutieren", "commentaire", "comentario", "comentário", "комментари", "评论", "moderat"},
 		ruleMobile:     {"版"},
 		ruleCopyright:  {"©", "rights", "rechte", "droits", "derechos", "права", "版权", "著作権"},
 		rulePhoto:      {"getty", "shutterstock", "istock", "alamy", "photo", "efe", "reuters/", "pa wire", "pa media", "dpa"},
-		ruleAffiliate:  {"affiliate", "referral", "sponsored", "commission", "share of", "buy", "purchase", "links", "liens", "enlaces", "партнерск"},
+		ruleAffiliate:  {"affiliate", "referral", "sponsored", "commission", "earn", "share of", "buy", "purchase", "links", "liens", "enlaces", "партнерск"},
 		ruleJS:         {"javascript"},
 		ruleSource:     {"原"},
 	}
@@ -370,6 +391,7 @@ func newRuleSet() *ruleSet {
 	rs.social = regexp.MustCompile(`^((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms)[\s,|/•·]*){2,}$`)
 	rs.fullDate = regexp.MustCompile(`(?i)(\d{4}|ago|` + month + `|\d{1,2}月|\d{1,2}[-/.]\d{1,2}[-/.]\d{2})`)
 	rs.stampWord = regexp.MustCompile(`(?i)(updated|published|posted|modified|aktualisiert|veröffentlicht|publié|mis à jour|actualizado|publicado|обновлено|опубликовано|发布|更新)`)
+	rs.bio = regexp.MustCompile(`^\p{Lu}[\p{L}.'’-]+( \p{Lu}[\p{L}.'’-]+){0,3} (\([^)]{1,60}\) )?(is|was|has been) (a|an|the|our) [^.]{0,80}\b(writer|editor|reporter|correspondent|journalist|columnist|contributor|author|producer|curator|blogger|photographer)\b`)
 	rs.help = regexp.MustCompile(`^[^.!]{1,30}[?:]$`)
 	return rs
 }

@@ -223,6 +223,15 @@ func TestParagraphRules(t *testing.T) {
 		{"subscribe prompt", "en", "Subscribe to WIRED and stay smart with more of your favorite writers.", ruleNewsletter},
 		{"underscores only", "en", "______________________________", ruleNoText},
 
+		{"contributor credit", "en", "Jane Doe contributed to this report.", ruleContrib},
+		{"reporting by long", "en", "(Reporting by Greg Roe, Joshua Doe, with reporting by Herb Lash and Megan Davies, editing by Martin Howell.)", ruleContrib},
+		{"author bio at the end", "en", "Jane Doe is a freelance writer living in Minneapolis.", ruleBio},
+		{"contact line", "en", "Email Jane Doe at jdoe@news.example or follow her on Twitter.", ruleShare},
+		{"follow coverage", "en", "Follow our full coverage of the election at https://news.example/election", ruleShare},
+		{"newsletter we send", "en", "Every day we send an email with the top stories.", ruleNewsletter},
+		{"comment moderation", "en", "Note: we are temporarily moderating all comments submitted to deal with spam.", ruleComments},
+		{"affiliate commission", "en", "Example Corp may earn an Affiliate Commission if you purchase something through recommended links in this article.", ruleAffiliate},
+
 		// ads, breadcrumbs
 		{"ad label en", "en", "Advertisement", ruleAd},
 		{"ad label de", "de", "Anzeige", ruleAd},
