@@ -1,5 +1,15 @@
 // Package cleaner turns the bytes of one HTML page into a clean Document:
 // decoding, readability extraction, boilerplate removal and metadata.
+//
+// The pipeline, once per page: decode to UTF-8 (decode.go: header charset,
+// BOM, <meta>, then detection); parse the DOM once (depth.go); read the
+// metadata from it (meta.go); detach chrome elements by tag, ARIA role and
+// id/class words (preclean.go, rules "structure:*"); extract the article
+// with readeck's go-readability v2, the only file importing it (extract.go),
+// falling back to a densest-text-block pass when it finds little
+// (fallback.go); cut the result into paragraphs (paragraphs.go); drop
+// boilerplate paragraph by paragraph with named, multilingual rules
+// (rules.go). Every removal is reported with its rule's name.
 package cleaner
 
 import (

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -161,5 +162,50 @@ func TestFallbackExtractor(t *testing.T) {
 	}
 	if len(doc.Paragraphs) != 12 {
 		t.Errorf("got %d paragraphs, want the 12 lines of the article: %q", len(doc.Paragraphs), doc.Paragraphs)
+	}
+}
+
+// TestConcurrentClean: one Cleaner serves many goroutines (run with -race).
+func TestConcurrentClean(t *testing.T) {
+	pages, err := filepath.Glob(filepath.Join("testdata", "seed-*", "page.html"))
+	if err != nil || len(pages) == 0 {
+		t.Fatalf("no seed pages: %v", err)
+	}
+	c := New(Options{})
+	want := make([]string, len(pages))
+	bodies := make([][]byte, len(pages))
+	for i, p := range pages {
+		if bodies[i], err = os.ReadFile(p); err != nil {
+			t.Fatal(err)
+		}
+		doc, _, err := c.Clean(Input{Body: bodies[i]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = doc.Text()
+	}
+	errs := make(chan error, 4*len(pages))
+	done := make(chan struct{})
+	for w := 0; w < 4; w++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range pages {
+				doc, _, err := c.Clean(Input{Body: bodies[i]})
+				if err != nil {
+					errs <- err
+					continue
+				}
+				if doc.Text() != want[i] {
+					errs <- fmt.Errorf("%s: different text on a concurrent run", pages[i])
+				}
+			}
+		}()
+	}
+	for w := 0; w < 4; w++ {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
