@@ -224,6 +224,15 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 			}
 		}
 	}
+	// A "Related" / "More stories" heading takes the list under it along.
+	for i := 0; i < len(paras); i++ {
+		if removed[i] != ruleRelated || utf8.RuneCountInString(paras[i].text) > 60 || paras[i].listItem {
+			continue
+		}
+		for j := i + 1; j < len(paras) && paras[j].listItem && (removed[j] == "" || removed[j] == ruleLinkDense); j++ {
+			removed[j] = ruleRelated
+		}
+	}
 	// A very short label or question ("Need help?") standing right before
 	// a chrome prompt belongs to it.
 	for i := len(paras) - 2; i >= 0; i-- {

@@ -311,3 +311,26 @@ func TestRulesListsEveryName(t *testing.T) {
 		}
 	}
 }
+
+func TestRelatedHeadingTakesItsList(t *testing.T) {
+	c := New(Options{})
+	body := "The storm forced the closure of three ports on Tuesday, officials said, as winds swept across the coast."
+	paras := []para{
+		mkPara(body),
+		mkPara("More Great Stories"),
+		{text: "Why ferries stop at force 8", runes: 22, listItem: true},
+		{text: "Ten storms that shaped the coast", runes: 27, listItem: true},
+		mkPara("Closing remarks of the article stay, being ordinary prose after the list."),
+	}
+	var rep Report
+	kept, _, _ := c.filter(paras, "", "", "", nil, &rep)
+	want := []string{body, "Closing remarks of the article stay, being ordinary prose after the list."}
+	if diff := cmp.Diff(want, kept); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+	for _, r := range rep.Removed {
+		if r.Rule != ruleRelated {
+			t.Errorf("%q removed by %s, want %s", r.Text, r.Rule, ruleRelated)
+		}
+	}
+}
