@@ -29,6 +29,7 @@ const (
 	ruleAgency     = "agency_credit"
 	ruleContrib    = "contributor_credit"
 	ruleBio        = "author_bio"
+	ruleDisclaimer = "disclaimer"
 	ruleCopyright  = "copyright_notice"
 	ruleAffiliate  = "affiliate_disclosure"
 	ruleJS         = "javascript_notice"
@@ -50,7 +51,7 @@ const (
 // the order Rules reports them.
 var paragraphRules = []string{
 	ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleShare, ruleNewsletter, ruleComments, ruleVideo, ruleEvent,
-	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleContrib, ruleBio, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, rulePhoto, ruleReading, ruleUI, ruleByline,
+	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleContrib, ruleBio, ruleDisclaimer, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, rulePhoto, ruleReading, ruleUI, ruleByline,
 	ruleSource, ruleForeign, ruleDuplicate, ruleLinkDense, ruleTitle, ruleHelp, ruleNoText,
 }
 
@@ -302,6 +303,9 @@ func newRuleSet() *ruleSet {
 			`\b(hat|haben) (an diesem|zu diesem) (bericht|artikel) (mitgearbeitet|beigetragen)`,
 			`\b(a|ont) contribué à (cet|ce) (article|reportage)`,
 			`\bcolaboró (en|con) (este|esta) (informe|nota|artículo)`,
+		)},
+		{ruleDisclaimer, ph(500,
+			`^(disclaimer|haftungsausschluss|avertissement|aviso legal|descargo de responsabilidad|отказ от ответственности|免责声明)\s*[:：]`,
 		)},
 		{ruleCopyright, join(
 			ph(250, `^(©|\(c\)|copyright\b)`, `©`,

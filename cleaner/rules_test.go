@@ -232,6 +232,9 @@ func TestParagraphRules(t *testing.T) {
 		{"comment moderation", "en", "Note: we are temporarily moderating all comments submitted to deal with spam.", ruleComments},
 		{"affiliate commission", "en", "Example Corp may earn an Affiliate Commission if you purchase something through recommended links in this article.", ruleAffiliate},
 
+		{"disclaimer en", "en", "Disclaimer: The views expressed by experts on this site are their own and not those of the website or its management.", ruleDisclaimer},
+		{"disclaimer zh", "zh", "免责声明：本文仅代表作者个人观点，与本网站无关。", ruleDisclaimer},
+
 		// ads, breadcrumbs
 		{"ad label en", "en", "Advertisement", ruleAd},
 		{"ad label de", "de", "Anzeige", ruleAd},
