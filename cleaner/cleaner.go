@@ -179,9 +179,12 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 		if rule == "" {
 			rule = c.rules.phrase(p.text, lower, runes)
 		}
+		// A heading is a byline only when it says so ("By Jane Doe"): "Russia
+		// Invades Ukraine 24 February 2022" is a title-case headline with a
+		// date, not a name and a stamp.
 		if rule == "" {
 			var a string
-			if rule, a = c.rules.bylineOrStamp(p.text); rule == ruleByline && author == "" {
+			if rule, a = c.rules.bylineOrStamp(p.text, p.heading); rule == ruleByline && author == "" {
 				author = a
 			}
 			if (rule == ruleByline || rule == ruleSource) && stamp.IsZero() {

@@ -423,14 +423,14 @@ func (rs *ruleSet) phrase(text, lower string, runes int) string {
 // capitalised name words ("Tom Batchelor11 February 2022 14:35", "By Jane
 // Doe", "Updated 14:35 GMT", "2022-02-08 00:00:00.0 Some Paper 原网页").
 // It returns the rule and the author name it found, if any.
-func (rs *ruleSet) bylineOrStamp(text string) (rule, author string) {
+func (rs *ruleSet) bylineOrStamp(text string, heading bool) (rule, author string) {
 	if utf8.RuneCountInString(text) > 120 {
 		return "", ""
 	}
 	if bylinePrefix(text) && rs.byline.MatchString(text) {
 		return ruleByline, stripBylinePrefix(text)
 	}
-	if !strings.ContainsAny(text, "0123456789") {
+	if heading || !strings.ContainsAny(text, "0123456789") {
 		return "", "" // every date and time pattern needs a digit
 	}
 	locs := rs.date.FindAllStringIndex(text, -1)

@@ -337,3 +337,14 @@ func TestRelatedHeadingTakesItsList(t *testing.T) {
 		}
 	}
 }
+
+func TestHeadingWithDateIsNotAByline(t *testing.T) {
+	c := New(Options{})
+	h := para{text: "Russia Invades Ukraine 24 February 2022", runes: 35, heading: true}
+	body := mkPara("The storm forced the closure of three ports on Tuesday, officials said, as winds swept across the coast.")
+	var rep Report
+	kept, _, _ := c.filter([]para{h, body}, "", "", "", nil, &rep)
+	if len(kept) != 2 {
+		t.Errorf("kept %q, removed %+v; want both paragraphs", kept, rep.Removed)
+	}
+}
