@@ -163,6 +163,39 @@ func containsTag(n *html.Node, a atom.Atom) bool {
 	return false
 }
 
+// isTeaserCard: an <article> that only announces another page, as
+// related-story rails and "more posts" grids mark up their cards: a short
+// text whose heading links elsewhere, and no article markup of its own.
+func isTeaserCard(n *html.Node) bool {
+	if textLen(n) > 400 {
+		return false
+	}
+	linkedHeading := false
+	for c := n.FirstChild; c != nil; {
+		skip := false
+		if c.Type == html.ElementNode {
+			switch c.DataAtom {
+			case atom.H1:
+				return false
+			case atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+				for a := c; a != nil; a = next(a, c, false) {
+					if a.Type == html.ElementNode && a.DataAtom == atom.A {
+						if href := strings.TrimSpace(attr(a, "href")); href != "" && !strings.HasPrefix(href, "#") {
+							linkedHeading = true
+						}
+					}
+				}
+				skip = true
+			}
+			if ip := attr(c, "itemprop"); ip == "articleBody" || ip == "articlebody" {
+				return false
+			}
+		}
+		c = next(c, n, skip)
+	}
+	return linkedHeading
+}
+
 // containsArticle says whether n is or holds the article's own markup.
 func containsArticle(n *html.Node) bool {
 	for c := n; c != nil; c = next(c, n, false) {
@@ -194,7 +227,11 @@ func (p *precleaner) clean(body *html.Node, report *Report) {
 			continue
 		}
 		rule := chromeRule(n, buf)
-		if rule == "" || p.protected(n, rule) {
+		teaser := false
+		if rule == "" && n.DataAtom == atom.Article && isTeaserCard(n) {
+			rule, teaser = "structure:related", true
+		}
+		if rule == "" || (!teaser && p.protected(n, rule)) {
 			n = next(n, body, false)
 			continue
 		}
