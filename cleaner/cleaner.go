@@ -105,7 +105,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	doc.Published = publishedDate(root, meta, in.URL)
 	doc.SiteName = firstNonEmpty(meta.siteName, meta.ldPublisher, meta.appName)
 
-	(&precleaner{}).clean(body(root), &rep)
+	(&precleaner{pageURL: pageURL}).clean(body(root), &rep)
 	ex, exErr := c.extract.extract(root, pageURL)
 	paras := paragraphs(ex.node)
 	rep.Extractor = "readability"
@@ -114,7 +114,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 		// so the second pass starts from a fresh parse of the same text.
 		if fresh, err := parseHTML(dec.text); err == nil {
 			var frep Report
-			(&precleaner{}).clean(body(fresh), &frep)
+			(&precleaner{pageURL: pageURL}).clean(body(fresh), &frep)
 			if alt := paragraphs(c.fallback.find(body(fresh))); runesOf(alt) > runesOf(paras)*3/2 {
 				paras, rep = alt, frep
 				rep.Extractor = "densest_block"

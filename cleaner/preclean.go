@@ -1,6 +1,7 @@
 package cleaner
 
 import (
+	nurl "net/url"
 	"strings"
 	"unicode"
 
@@ -99,7 +100,8 @@ func words(s string, dst []string) []string {
 
 // precleaner removes page chrome from the DOM before extraction.
 type precleaner struct {
-	totalText int // rendered text of the whole body
+	totalText int       // rendered text of the whole body
+	pageURL   *nurl.URL // the page's address, when known
 }
 
 // chromeRule says which structure rule, if any, marks n as chrome.
@@ -166,7 +168,7 @@ func containsTag(n *html.Node, a atom.Atom) bool {
 // isTeaserCard: an <article> that only announces another page, as
 // related-story rails and "more posts" grids mark up their cards: a short
 // text whose heading links elsewhere, and no article markup of its own.
-func isTeaserCard(n *html.Node) bool {
+func (p *precleaner) isTeaserCard(n *html.Node) bool {
 	if textLen(n) > 400 {
 		return false
 	}
@@ -180,7 +182,7 @@ func isTeaserCard(n *html.Node) bool {
 			case atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
 				for a := c; a != nil; a = next(a, c, false) {
 					if a.Type == html.ElementNode && a.DataAtom == atom.A {
-						if href := strings.TrimSpace(attr(a, "href")); href != "" && !strings.HasPrefix(href, "#") {
+						if p.linksElsewhere(strings.TrimSpace(attr(a, "href"))) {
 							linkedHeading = true
 						}
 					}
@@ -194,6 +196,24 @@ func isTeaserCard(n *html.Node) bool {
 		c = next(c, n, skip)
 	}
 	return linkedHeading
+}
+
+// linksElsewhere: href leads to another page, not to a fragment or a
+// permalink of this one (live-blog posts link their headings to
+// themselves).
+func (p *precleaner) linksElsewhere(href string) bool {
+	if href == "" || strings.HasPrefix(href, "#") {
+		return false
+	}
+	if p.pageURL == nil {
+		return true
+	}
+	u, err := nurl.Parse(href)
+	if err != nil {
+		return false
+	}
+	u = p.pageURL.ResolveReference(u)
+	return u.Host != p.pageURL.Host || strings.TrimSuffix(u.Path, "/") != strings.TrimSuffix(p.pageURL.Path, "/")
 }
 
 // containsArticle says whether n is or holds the article's own markup.
@@ -228,7 +248,7 @@ func (p *precleaner) clean(body *html.Node, report *Report) {
 		}
 		rule := chromeRule(n, buf)
 		teaser := false
-		if rule == "" && n.DataAtom == atom.Article && isTeaserCard(n) {
+		if rule == "" && n.DataAtom == atom.Article && p.isTeaserCard(n) {
 			rule, teaser = "structure:related", true
 		}
 		if rule == "" || (!teaser && p.protected(n, rule)) {

@@ -1,6 +1,7 @@
 package cleaner
 
 import (
+	nurl "net/url"
 	"strings"
 	"testing"
 
@@ -47,6 +48,12 @@ func TestPreclean(t *testing.T) {
 			wantInBody: []string{"three ports"},
 		},
 		{
+			name:       "live-blog posts linking to their own permalink stay",
+			body:       `<article><h1>Live</h1><article><h2><a href="https://news.example/live?post=2#p2">Update two</a></h2>` + story + `</article></article>`,
+			wantRules:  nil,
+			wantInBody: []string{"three ports", "Update two"},
+		},
+		{
 			name:       "live-blog posts with anchor headings stay",
 			body:       `<article><h1>Live</h1><article><h2><a href="#p1">Update</a></h2>` + story + `</article></article>`,
 			wantRules:  nil,
@@ -61,7 +68,8 @@ func TestPreclean(t *testing.T) {
 			}
 			var rep Report
 			b := body(doc)
-			(&precleaner{}).clean(b, &rep)
+			page, _ := nurl.Parse("https://news.example/live")
+			(&precleaner{pageURL: page}).clean(b, &rep)
 			var rules []string
 			for _, r := range rep.Removed {
 				rules = append(rules, r.Rule)
