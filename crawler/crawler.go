@@ -79,6 +79,7 @@ type Stats struct {
 	Fetched     int64 // responses received (any status), robots.txt excluded
 	FetchErrors int64 // fetches that got no response
 	Robots      int64 // URLs robots.txt disallowed (not an error of the run)
+	OffScope    int64 // URLs a redirect took outside the job's scope (not an error either)
 	HTTPErrors  int64 // 4xx/5xx responses after retries
 	PageErrors  int64 // pages emit reported as failed
 	Emitted     int64
@@ -92,6 +93,8 @@ type Crawler struct {
 	log     *slog.Logger
 	m       *metrics.Metrics
 	agent   string
+	sources map[string]bool // normalised seeds, sitemaps and feeds
+	hostsMu sync.RWMutex    // guards hosts, which a moved source widens
 	hosts   map[string]bool // hosts of the sources: the scope when Allow is empty
 	retries int
 
@@ -102,7 +105,7 @@ type Crawler struct {
 	gate        *hostGate
 	robotsCache robotsCache
 
-	fetched, fetchErrs, robotsErrs, httpErrs, pageErrs, emitted, queue atomic.Int64
+	fetched, fetchErrs, robotsErrs, offScope, httpErrs, pageErrs, emitted, queue atomic.Int64
 }
 
 // New checks opts and returns a Crawler.
@@ -140,6 +143,7 @@ func New(opts Options, store Store, m *metrics.Metrics, log *slog.Logger) (*Craw
 		log:     log.With("component", "crawler", "job", opts.Job),
 		m:       m,
 		agent:   agentToken(opts.UserAgent),
+		sources: make(map[string]bool),
 		hosts:   make(map[string]bool),
 		retries: opts.Retries,
 		backoff: 500 * time.Millisecond,
@@ -156,6 +160,7 @@ func New(opts Options, store Store, m *metrics.Metrics, log *slog.Logger) (*Craw
 			if err != nil {
 				return nil, fmt.Errorf("crawler %s: %w", opts.Job, err)
 			}
+			c.sources[n] = true
 			c.hosts[hostOf(n)] = true
 		}
 	}
@@ -165,7 +170,7 @@ func New(opts Options, store Store, m *metrics.Metrics, log *slog.Logger) (*Craw
 // Stats returns the crawl's counts so far; safe to call during Run.
 func (c *Crawler) Stats() Stats {
 	return Stats{
-		Fetched: c.fetched.Load(), FetchErrors: c.fetchErrs.Load(), Robots: c.robotsErrs.Load(), HTTPErrors: c.httpErrs.Load(),
+		Fetched: c.fetched.Load(), FetchErrors: c.fetchErrs.Load(), Robots: c.robotsErrs.Load(), OffScope: c.offScope.Load(), HTTPErrors: c.httpErrs.Load(),
 		PageErrors: c.pageErrs.Load(), Emitted: c.emitted.Load(), Queue: c.queue.Load(),
 	}
 }
@@ -380,6 +385,11 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 	st, err := c.fetch(ctx, col, it.URL, hdr)
 	if ctx.Err() != nil {
 		return ctx.Err()
+	}
+	if errors.Is(err, ErrOffScope) {
+		c.offScope.Add(1)
+		c.log.Debug("redirected outside the scope", "url", it.URL, "err", err)
+		return finish()
 	}
 	if err != nil {
 		c.fetchErrs.Add(1)

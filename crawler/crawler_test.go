@@ -589,3 +589,65 @@ func TestUntrustedCertificateIsTLSError(t *testing.T) {
 		t.Errorf("tls fetch errors = %v, want 1", got)
 	}
 }
+
+// TestRedirectScope: a redirect is kept within the job's scope as a link is.
+// A page redirecting to another host is dropped without a request there;
+// a seed that moves to another host takes that host into the scope.
+func TestRedirectScope(t *testing.T) {
+	var otherHits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		otherHits.Add(1)
+		fmt.Fprint(w, "<html><body><p>elsewhere</p></body></html>")
+	}))
+	t.Cleanup(other.Close)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<html><body><a href="/out">out</a> <a href="/in">in</a></body></html>`)
+	})
+	mux.HandleFunc("/out", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/x", http.StatusFound)
+	})
+	mux.HandleFunc("/in", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/story.html", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/story.html", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "<html><body><p>the story</p></body></html>")
+	})
+	site := httptest.NewServer(mux)
+	t.Cleanup(site.Close)
+	moved := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, site.URL+r.URL.Path, http.StatusMovedPermanently)
+	}))
+	t.Cleanup(moved.Close)
+
+	for _, tt := range []struct {
+		name, seed string
+		want       []string
+	}{
+		{name: "off-scope redirect dropped", seed: site.URL + "/", want: []string{site.URL + "/", site.URL + "/in"}},
+		{name: "moved seed followed", seed: moved.URL + "/", want: []string{moved.URL + "/", site.URL + "/in"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			otherHits.Store(0)
+			opts := testOptions(tt.seed)
+			opts.RespectRobots, opts.NoRobotsSitemaps = false, true
+			r := crawl(t, opts, nil, nil)
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			sort.Strings(tt.want)
+			if diff := cmp.Diff(tt.want, r.urls()); diff != "" {
+				t.Errorf("emitted (-want +got):\n%s", diff)
+			}
+			if p := r.pages[site.URL+"/in"]; p.FinalURL != site.URL+"/story.html" {
+				t.Errorf("in-scope redirect: final URL %q", p.FinalURL)
+			}
+			if n := otherHits.Load(); n != 0 {
+				t.Errorf("off-scope host got %d requests", n)
+			}
+			if r.stats.OffScope != 1 || r.stats.FetchErrors != 0 {
+				t.Errorf("stats: off-scope %d, fetch errors %d; want 1 and 0", r.stats.OffScope, r.stats.FetchErrors)
+			}
+		})
+	}
+}

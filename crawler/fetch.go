@@ -2,9 +2,11 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +52,7 @@ func (c *Crawler) newCollector(ctx context.Context) *colly.Collector {
 		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 			return fmt.Errorf("redirect to %s: not http or https", req.URL.Scheme)
 		}
-		return nil
+		return c.checkRedirect(req.URL, via[0].URL)
 	})
 	job := c.opts.Job
 	col.OnRequest(func(r *colly.Request) {
@@ -82,6 +84,9 @@ func (c *Crawler) newCollector(ctx context.Context) *colly.Collector {
 		if !ok || st.status != 0 {
 			return // an HTML parse error after a response: not a fetch error
 		}
+		if errors.Is(err, ErrOffScope) {
+			return // a page dropped for its place, not a failed request
+		}
 		c.m.Requests.WithLabelValues(job, "error").Inc()
 		c.m.RequestDuration.WithLabelValues(job).Observe(time.Since(st.start).Seconds())
 		c.m.FetchErrors.WithLabelValues(job, Reason(err)).Inc()
@@ -110,6 +115,29 @@ func statusClass(code int) string {
 		return "5xx"
 	}
 	return "error"
+}
+
+// checkRedirect keeps redirects within the job's scope, as links are kept.
+// A source (seed, sitemap, feed) that moves — http to https, bare host to
+// www — takes its new host into the scope when no allow patterns set it, or
+// the crawl would end at its first page. robots.txt may redirect anywhere
+// (RFC 9309); the address guard still applies at dial time.
+func (c *Crawler) checkRedirect(to, origin *url.URL) error {
+	n, err := Normalize(to.String())
+	if err != nil {
+		return fmt.Errorf("redirect to %s: %w", to, err)
+	}
+	if origin.Path == "/robots.txt" || c.inScope(n) {
+		return nil
+	}
+	if o, err := Normalize(origin.String()); err == nil && c.sources[o] && len(c.opts.Allow) == 0 {
+		c.addHost(hostOf(n))
+		if c.inScope(n) { // deny still applies
+			c.log.Info("source moved to another host; following it", "from", o, "to", n)
+			return nil
+		}
+	}
+	return fmt.Errorf("redirect to %s: %w", n, ErrOffScope)
 }
 
 // fetch GETs u through the per-host gate, retrying timeouts, 408, 429 and

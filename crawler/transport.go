@@ -27,6 +27,9 @@ var (
 	ErrRobots = errors.New("disallowed by robots.txt")
 	// ErrTooManyRedirects: more than maxRedirects hops.
 	ErrTooManyRedirects = errors.New("stopped after 10 redirects")
+	// ErrOffScope: a redirect led outside the job's scope (allow, deny, or
+	// the sources' hosts); the page is dropped, as a link there would be.
+	ErrOffScope = errors.New("redirect outside the job's scope")
 )
 
 const maxRedirects = 10

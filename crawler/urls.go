@@ -69,6 +69,8 @@ func (c *Crawler) inScope(u string) bool {
 		}
 	}
 	if len(c.opts.Allow) == 0 {
+		c.hostsMu.RLock()
+		defer c.hostsMu.RUnlock()
 		return c.hosts[hostOf(u)]
 	}
 	for _, re := range c.opts.Allow {
@@ -77,6 +79,13 @@ func (c *Crawler) inScope(u string) bool {
 		}
 	}
 	return false
+}
+
+// addHost widens the host scope (used when Allow is empty).
+func (c *Crawler) addHost(host string) {
+	c.hostsMu.Lock()
+	c.hosts[host] = true
+	c.hostsMu.Unlock()
 }
 
 // isArticle reports whether u is a page to emit. With no article patterns

@@ -17,3 +17,10 @@ func withFileLock(f *os.File, fn func() error) error {
 	defer syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	return fn()
 }
+
+// processAlive reports whether a process with this pid exists (signal 0:
+// ESRCH means gone, EPERM means alive under another user).
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || err == syscall.EPERM
+}

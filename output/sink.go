@@ -12,8 +12,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"winnow/cleaner"
 )
@@ -120,6 +122,10 @@ func NewSink(dir, format string, opts ...Option) (*Sink, error) {
 		return nil, fmt.Errorf("new sink %s: %w", dir, err)
 	}
 	if err := withFileLock(f, func() error { return s.loadManifest(f) }); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("new sink %s: %w", dir, err)
+	}
+	if err := s.removeStaleTemps(); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("new sink %s: %w", dir, err)
 	}
@@ -344,7 +350,7 @@ func (s *Sink) writeFile(path string, data []byte) (err error) {
 	if err := s.ensureDir(dir); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	tmp, err := os.CreateTemp(dir, tempPattern(filepath.Base(path)))
 	if err != nil {
 		return err
 	}
@@ -379,6 +385,70 @@ func (s *Sink) writeFile(path string, data []byte) (err error) {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// Temporary files are named .<file>.<pid>.<random>.tmp, so that a sink can
+// tell the leftovers of a process that died mid-write from the files another
+// live process sharing the directory is writing.
+func tempPattern(base string) string {
+	return "." + base + "." + strconv.Itoa(os.Getpid()) + ".*.tmp"
+}
+
+// staleTempAge is the age past which a temporary file is a leftover whatever
+// its pid says: no write stays open that long.
+const staleTempAge = time.Hour
+
+// removeStaleTemps removes the temporary files a process killed mid-write
+// left in the host directories: those of a process that is gone, and any
+// older than staleTempAge. They were never documents (hidden, never in the
+// manifest), so nothing is lost.
+func (s *Sink) removeStaleTemps() error {
+	hosts, err := os.ReadDir(s.dir)
+	if err != nil {
+		return fmt.Errorf("remove stale temporary files: %w", err)
+	}
+	for _, h := range hosts {
+		if !h.IsDir() || strings.HasPrefix(h.Name(), ".") {
+			continue
+		}
+		hostDir := filepath.Join(s.dir, h.Name())
+		entries, err := os.ReadDir(hostDir)
+		if err != nil {
+			return fmt.Errorf("remove stale temporary files: %w", err)
+		}
+		for _, e := range entries {
+			if e.IsDir() || !isStaleTemp(e) {
+				continue
+			}
+			p := filepath.Join(hostDir, e.Name())
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("remove stale temporary file: %w", err)
+			}
+			s.log.Info("removed a temporary file left by an interrupted write", "component", "output", "path", p)
+		}
+	}
+	return nil
+}
+
+// isStaleTemp reports whether e is a sink temporary file no live writer owns.
+func isStaleTemp(e fs.DirEntry) bool {
+	name := e.Name()
+	if !strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".tmp") {
+		return false
+	}
+	if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > staleTempAge {
+		return true
+	}
+	// .<file>.<pid>.<random>.tmp: the pid is the third field from the end.
+	parts := strings.Split(strings.TrimSuffix(name, ".tmp"), ".")
+	if len(parts) < 3 {
+		return true // not of our naming scheme, or of an older one
+	}
+	pid, err := strconv.Atoi(parts[len(parts)-2])
+	if err != nil || pid <= 0 {
+		return true
+	}
+	return !processAlive(pid)
 }
 
 // ensureDir creates a host directory once and syncs its parent so the new

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -445,5 +447,48 @@ func TestSinkErrors(t *testing.T) {
 	}
 	if _, err := NewSink(t.TempDir(), "xml"); err == nil || !strings.Contains(err.Error(), `format "xml"`) {
 		t.Errorf("bad format: %v", err)
+	}
+}
+
+// TestSinkRemovesStaleTemps: a process killed mid-write leaves its temporary
+// file; the next sink on the directory removes it, but never the file of a
+// writer that is still alive.
+func TestSinkRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	host := filepath.Join(dir, "news.example")
+	if err := os.MkdirAll(host, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skipf("need a process that has exited: %v", err)
+	}
+	dead := cmd.Process.Pid
+	self := os.Getpid()
+	files := map[string]bool{ // name -> should remain
+		fmt.Sprintf(".a.txt.%d.111.tmp", dead): false,
+		fmt.Sprintf(".b.txt.%d.222.tmp", self): true,
+		fmt.Sprintf(".c.txt.%d.333.tmp", self): false, // aged past staleTempAge below
+		".d.txt.444.tmp":                       false, // an older naming: no pid
+		"e.txt":                                true,
+	}
+	for name := range files {
+		if err := os.WriteFile(filepath.Join(host, name), []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleTempAge)
+	if err := os.Chtimes(filepath.Join(host, fmt.Sprintf(".c.txt.%d.333.tmp", self)), old, old); err != nil {
+		t.Fatal(err)
+	}
+	newSink(t, dir, "txt")
+	for name, keep := range files {
+		_, err := os.Stat(filepath.Join(host, name))
+		switch {
+		case keep && err != nil:
+			t.Errorf("%s was removed: %v", name, err)
+		case !keep && err == nil:
+			t.Errorf("%s was left", name)
+		}
 	}
 }
