@@ -3,7 +3,7 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test deps vet gotest promtool bench fuzz clean
+.PHONY: all build test deps vet gotest promtool bench bench-crawl fuzz clean
 
 all: build
 
@@ -53,6 +53,10 @@ promtool:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./cleaner/
 	cd bench && $(GO) run . -dataset ../../shared/datasets/article-extraction-benchmark
+
+## bench-crawl: pages/s and peak RSS of `winnow crawl` on 2,000- and 20,000-article local sites.
+bench-crawl:
+	bench/crawl.sh
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzClean -fuzztime 60s ./cleaner/
