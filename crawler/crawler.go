@@ -374,11 +374,13 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 		if old, haveOld, err = c.store.Record(ctx, job, it.URL); err != nil {
 			return err
 		}
-		if haveOld && old.ETag != "" {
-			hdr.Set("If-None-Match", old.ETag)
-		}
-		if haveOld && old.LastModified != "" {
-			hdr.Set("If-Modified-Since", old.LastModified)
+		if haveOld && c.conditional(it) {
+			if old.ETag != "" {
+				hdr.Set("If-None-Match", old.ETag)
+			}
+			if old.LastModified != "" {
+				hdr.Set("If-Modified-Since", old.LastModified)
+			}
 		}
 	}
 
@@ -447,6 +449,20 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 		rec = &Record{ETag: st.header.Get("ETag"), LastModified: st.header.Get("Last-Modified"), SHA256: hexsum, OutputID: old.OutputID, FetchedAt: now}
 	}
 	return finish()
+}
+
+// conditional reports whether an article page already seen may be fetched
+// with validators (If-None-Match, If-Modified-Since). A 304 has no body, so
+// no links: a page the crawl must read links from is fetched in full (its
+// unchanged text is still detected by its hash). Those are the sources, and,
+// when no article patterns are set (every page is an article, sections
+// included), every page above the depth limit. With article patterns,
+// articles are fetched only when changed and their links are not re-read.
+func (c *Crawler) conditional(it Item) bool {
+	if c.sources[it.URL] {
+		return false
+	}
+	return len(c.opts.Article) > 0 || it.Depth >= c.opts.MaxDepth
 }
 
 // emitPage calls emit and counts pages it reports as failed.

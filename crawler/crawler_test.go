@@ -386,6 +386,36 @@ func TestRecrawlUnchangedSendsValidators(t *testing.T) {
 	}
 }
 
+// With no article patterns every page is an article, sections included: a
+// re-crawl must still read the sections' links, or a new story linked from
+// an unchanged section page would never be found.
+func TestRecrawlEveryPageModeFindsNewLinks(t *testing.T) {
+	s := serveSite(t, "site-news", nil)
+	store := openTestStore(t)
+	opts := testOptions(s.URL + "/")
+	if first := crawl(t, opts, store, nil); first.err != nil {
+		t.Fatal(first.err)
+	}
+	// The front page is unchanged; the world section links a new story.
+	s.setBody("/world/", `<html><body><a href="/2024/01/third-story.html">Third</a> <a href="/2024/01/fourth-story.html">Fourth</a></body></html>`)
+	s.setBody("/2024/01/fourth-story.html", `<html><body><p>A new story.</p></body></html>`)
+	second := crawl(t, opts, store, nil)
+	if second.err != nil {
+		t.Fatal(second.err)
+	}
+	p, ok := second.pages[s.URL+"/2024/01/fourth-story.html"]
+	if !ok || p.Unchanged || p.Status != http.StatusOK {
+		t.Errorf("new story behind an unchanged front page: emitted %v, status %d, unchanged %v; emitted %v", ok, p.Status, p.Unchanged, second.urls())
+	}
+	if front := second.pages[s.URL+"/"]; !front.Unchanged || front.Status != http.StatusOK {
+		t.Errorf("front page re-fetch: status %d unchanged %v, want 200 and unchanged (fetched in full, same hash)", front.Status, front.Unchanged)
+	}
+	// A leaf (at the depth limit, its links never followed) may answer 304.
+	if got := s.statusOf("/2024/01/third-story.html"); got != http.StatusNotModified && got != http.StatusOK {
+		t.Errorf("third story answered %d", got)
+	}
+}
+
 func TestResumeAfterInterruption(t *testing.T) {
 	s := serveSite(t, "site-news", nil)
 	store := openTestStore(t)
