@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
@@ -250,13 +251,39 @@ func runCrawl(ctx context.Context, o crawlOptions, opts crawler.Options, st conf
 	printSummary(s.stdout, res, o.out)
 	switch {
 	case res.Fetched == 0:
-		return fmt.Errorf("crawl %s: nothing could be fetched (%d fetch errors)", opts.Job, res.FetchErrors)
+		return nothingFetched(res, counterValue(m.FetchErrors.WithLabelValues(opts.Job, "private_address")))
 	case res.Result == "failed":
 		return fmt.Errorf("crawl %s: %s", opts.Job, res.Err)
 	case ctx.Err() != nil:
 		return errors.New("crawl interrupted; run the same command again to resume")
 	}
 	return nil
+}
+
+// nothingFetched is the error of a crawl that got no response at all,
+// with the way out when every fetch was refused as a private address.
+func nothingFetched(r daemon.RunResult, private int) error {
+	msg := fmt.Sprintf("nothing could be fetched (%d fetch %s)", r.FetchErrors, plural(r.FetchErrors, "error", "errors"))
+	if private > 0 {
+		msg += "; loopback, private and link-local addresses are refused unless --allow-private is given"
+	}
+	return errors.New(msg)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// counterValue reads a counter's current value.
+func counterValue(c prometheus.Counter) int {
+	var d dto.Metric
+	if err := c.Write(&d); err != nil {
+		return 0
+	}
+	return int(d.GetCounter().GetValue())
 }
 
 func printSummary(w io.Writer, r daemon.RunResult, out string) {

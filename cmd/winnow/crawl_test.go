@@ -113,7 +113,7 @@ func TestCrawlNothingFetched(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	r := runWinnow(t, "", "crawl", "--allow-private", "--retries", "0", "--out", t.TempDir(), "http://"+addr+"/")
-	if r.code != 1 || !strings.Contains(r.stderr, "nothing could be fetched") {
+	if r.code != 1 || !strings.Contains(r.stderr, "nothing could be fetched") || strings.Contains(r.stderr, "--allow-private is given") {
 		t.Errorf("exit %d; stderr:\n%s", r.code, r.stderr)
 	}
 }
@@ -123,6 +123,11 @@ func TestCrawlPrivateRefusedByDefault(t *testing.T) {
 	r := runWinnow(t, "", "crawl", "--delay", "0", "--out", t.TempDir(), site.URL+"/")
 	if r.code != 1 || site.frontHits.Load() != 0 {
 		t.Errorf("exit %d, front page hits %d; stderr:\n%s", r.code, site.frontHits.Load(), r.stderr)
+	}
+	// The last line says why and what to do.
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, "--allow-private") {
+		t.Errorf("last stderr line %q does not name --allow-private", last)
 	}
 }
 
