@@ -24,6 +24,11 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad-size", []string{`defaults.max_body (line 2): "10 megs": unknown unit "megs": want B, KB, MB, GB, KiB, MiB or GiB`}},
 		{"bad-regex", []string{"jobs[0].article[0] (line 5): bad regexp: missing closing ): `/\\d{4}/(\\d{2}/`"}},
 		{"bad-cron", []string{`jobs[1].schedule (line 7): "every banana": expected exactly 5 fields, found 2: [every banana]`}},
+		{"every-under-a-second", []string{
+			`jobs[0].schedule (line 3): "@every 0s": the interval must be at least 1s`,
+			`jobs[1].schedule (line 6): "@every 500ms": the interval must be at least 1s`,
+			`jobs[2].schedule (line 9): "TZ=UTC @every -5m": the interval must be at least 1s`,
+		}},
 		{"bad-timezone", []string{`jobs[0].schedule (line 3): "CRON_TZ=Mars/Olympus 0 6 * * *": provided bad location Mars/Olympus: unknown time zone Mars/Olympus`}},
 		{"empty-job-name", []string{`jobs[0].name (line 2): empty: every job needs a name`}},
 		{"missing-job-name", []string{`jobs[0].name (line 2): missing: every job needs a name`}},

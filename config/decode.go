@@ -289,6 +289,14 @@ func (d *decoder) schedule(j *Job, n *yaml.Node, p string) {
 		d.errorf(n, p, "%q: %v", j.Schedule, err)
 		return
 	}
+	// robfig/cron turns an "@every" under a second (zero and negative
+	// included) into every second: a typo would hammer the site.
+	if _, every, ok := strings.Cut(j.Schedule, "@every "); ok {
+		if dur, err := time.ParseDuration(strings.TrimSpace(every)); err == nil && dur < time.Second {
+			d.errorf(n, p, "%q: the interval must be at least 1s", j.Schedule)
+			return
+		}
+	}
 	j.Cron = s
 }
 
