@@ -42,6 +42,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad-format", []string{`output.format (line 1): "xml": want txt or json`}},
 		{"bad-backend", []string{`state.backend (line 1): "sqlite": want bolt or redis`}},
 		{"bad-listen", []string{`http.listen (line 1): "9464": want host:port`}},
+		{"listen-open-without-token", []string{`http.listen (line 2): "0.0.0.0:9464" is not a loopback address and http.token_file is not set: anyone who can reach it could start runs; set a token_file or listen on 127.0.0.1`}},
 		{"negative-parallel", []string{`jobs[0].parallel (line 5): 0: must be at least 1`}},
 		{"duplicate-key", []string{`jobs[0].schedule (line 4): duplicate key (first on line 3)`}},
 		{"syntax", []string{`line 3: yaml syntax: found unexpected end of stream`}},

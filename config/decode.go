@@ -143,8 +143,13 @@ func (d *decoder) decode(data []byte) *Config {
 			})
 		}},
 		{"http", func(n *yaml.Node, p string) {
+			var listenNode *yaml.Node
+			errs := len(d.errs)
 			d.mapping(n, p, []field{
-				{"listen", d.str(&cfg.HTTP.Listen, hostPort)},
+				{"listen", func(n *yaml.Node, p string) {
+					listenNode = n
+					d.str(&cfg.HTTP.Listen, hostPort)(n, p)
+				}},
 				{"token_file", func(n *yaml.Node, p string) {
 					d.str(&cfg.HTTP.TokenFile, nil)(n, p)
 					if cfg.HTTP.TokenFile != "" {
@@ -152,6 +157,9 @@ func (d *decoder) decode(data []byte) *Config {
 					}
 				}},
 			})
+			if listenNode != nil && len(d.errs) == errs && cfg.HTTP.TokenFile == "" && !loopback(cfg.HTTP.Listen) {
+				d.errorf(listenNode, p+".listen", "%q is not a loopback address and http.token_file is not set: anyone who can reach it could start runs; set a token_file or listen on 127.0.0.1", cfg.HTTP.Listen)
+			}
 		}},
 		{"shutdown_grace", d.duration(&cfg.ShutdownGrace, positive)},
 		{"defaults", func(n *yaml.Node, p string) { d.settings(n, p, &cfg.Defaults) }},
@@ -167,6 +175,20 @@ func (d *decoder) decode(data []byte) *Config {
 	}
 	d.jobs(jobsNode, "jobs", cfg)
 	return cfg
+}
+
+// loopback reports whether a listen address (host:port) is reachable only
+// from this machine.
+func loopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 var lineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
