@@ -111,7 +111,7 @@ func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, pr
 		return res
 	}
 
-	cr, err := crawler.New(opts, r.store, r.m, log)
+	cr, err := crawler.New(opts, r.store, r.m, r.log.With("run_id", runID)) // the crawler adds its component and job
 	if err != nil {
 		return finish("failed", err)
 	}

@@ -2,10 +2,13 @@ package daemon
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -368,4 +371,82 @@ func TestRunCancelledThenResumed(t *testing.T) {
 func manifestCount(out string) int {
 	b, _ := os.ReadFile(filepath.Join(out, output.ManifestName))
 	return strings.Count(string(b), "\n")
+}
+
+// A run's log lines, the crawler's included, carry each key once: JSON
+// readers keep only one of two "component" or "job" keys.
+func TestRunLogKeysOnce(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // connection refused: the crawler logs a warning
+	env := newRunnerEnv(t)
+	var buf syncBuffer
+	env.runner.log = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	env.run(t, runnerOptions("http://"+addr+"/"))
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	var crawlerLines int
+	for _, line := range lines {
+		keys, err := jsonKeys(line)
+		if err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		seen := map[string]bool{}
+		for _, k := range keys {
+			if seen[k] {
+				t.Errorf("key %q twice in log line %s", k, line)
+			}
+			seen[k] = true
+		}
+		if strings.Contains(line, `"component":"crawler"`) {
+			crawlerLines++
+			if !strings.Contains(line, `"run_id":`) || !strings.Contains(line, `"job":"news"`) {
+				t.Errorf("crawler log line without job or run_id: %s", line)
+			}
+		}
+	}
+	if crawlerLines == 0 {
+		t.Errorf("no crawler log line in:\n%s", buf.String())
+	}
+}
+
+// jsonKeys returns the top-level keys of a JSON object, repeats included.
+func jsonKeys(s string) ([]string, error) {
+	dec := json.NewDecoder(strings.NewReader(s))
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	var keys []string
+	for dec.More() {
+		k, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k.(string))
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
