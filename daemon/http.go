@@ -130,6 +130,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // an API for scripts, not a page: "<token>" stays readable
 	_ = enc.Encode(v)
 }
 

@@ -171,7 +171,7 @@ func TestTriggerAPI(t *testing.T) {
 			{"GET", "/api/v1/jobs/news/runs", "", 405, ""},
 		}},
 		{name: "token configured", token: "s3cret", steps: []step{
-			{"POST", "/api/v1/jobs/news/runs", "", 401, "unauthorized"},
+			{"POST", "/api/v1/jobs/news/runs", "", 401, "unauthorized: this endpoint needs Authorization: Bearer <token"},
 			{"POST", "/api/v1/jobs/news/runs", "wrong", 401, "unauthorized"},
 			{"POST", "/api/v1/jobs/news/runs", "s3cret-and-more", 401, "unauthorized"},
 			{"POST", "/api/v1/jobs/nope/runs", "", 401, "unauthorized"},
