@@ -37,6 +37,7 @@ const (
 	rulePhoto      = "photo_credit"
 	ruleReading    = "reading_time"
 	ruleUI         = "ui_label"
+	ruleTypo       = "typo_prompt"
 	ruleByline     = "byline_timestamp"
 	ruleSource     = "source_line"
 	ruleForeign    = "foreign_script"
@@ -51,7 +52,7 @@ const (
 // the order Rules reports them.
 var paragraphRules = []string{
 	ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleShare, ruleNewsletter, ruleComments, ruleVideo, ruleEvent,
-	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleContrib, ruleBio, ruleDisclaimer, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, rulePhoto, ruleReading, ruleUI, ruleByline,
+	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleContrib, ruleBio, ruleDisclaimer, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, rulePhoto, ruleReading, ruleUI, ruleTypo, ruleByline,
 	ruleSource, ruleForeign, ruleDuplicate, ruleLinkDense, ruleTitle, ruleHelp, ruleNoText,
 }
 
@@ -132,12 +133,18 @@ func newRuleSet() *ruleSet {
 			`\b(exclusivo|contenido exclusivo) para (suscriptores|socios)`, `\bsuscríbete para\b`,
 			`(материал|статья|доступ)[^.]{0,30}подписчик`,
 			`(订阅|付费)(后)?(阅读|查看)全文`,
+			// "Subscribe now for unlimited access", "Suscríbete por 1 € al mes y accede sin límites":
+			// a subscribe imperative with a price or a promise of access.
+			`^(subscribe|subscribers? get|jetzt abonnieren|abonnieren sie|abonnez-vous|suscríbete|suscribete|hazte (socio|suscriptor)|подпишитесь|оформите подписку|订阅|訂閱)\b.{0,80}(€|\$|£|₽|¥|\bper (month|week|year)\b|\ba (month|week|year)\b|\b(al|por) mes\b|\bpar mois\b|\bim monat\b|в месяц|unlimited|unbegrenzt|illimité|sin límites|ilimitad|безлимит|full access|accès (illimité|complet)|acceso (ilimitado|completo))`,
+			`\b(you have|you've) (reached|read) (the|your) (limit|\d+ free)`, `\bfree (articles?|stories) (this|per) month\b`,
 		)},
 		{ruleLogin, join(
 			ph(260,
 				// English
 				`\b(register|sign ?up|log ?in|sign ?in|create (a|an|your) (free )?account|become a (member|subscriber))\b.{0,50}\b(to (continue|keep) reading|to (read|access|view|unlock|comment|continue|join)|for free|for unlimited)`,
 				`\balready (have an account|registered|a (subscriber|member))`,
+				`\b(have|got) an account\b.{0,20}\b(log ?in|sign ?in)`, `\b(subscriber|member)\?\s*(log ?in|sign ?in)`,
+				`^(registration|registering|signing up|sign-up|creating an account|an account|membership) (is|takes)\b.{0,40}\b(free|quick|easy|simple|seconds)`,
 				`\bdon'?t have an account`,
 				`^registration is\b.{0,30}\bfree`,
 				`^by registering\b`,
@@ -159,6 +166,7 @@ func newRuleSet() *ruleSet {
 			),
 			ph(40,
 				`^(log ?in|sign ?in|log ?out|sign ?out|register|sign ?up|my account|create (an )?account|remember me|keep me (logged|signed) in)( (here|now|for free))?[.!]?$`,
+				`^(log ?in|sign ?in) ?(/|or|\|) ?(register|sign ?up|join)$`,
 				`^(username|user name|password|e-?mail( address)?)(\s*(/|or)\s*(username|e-?mail( address)?))?\s*:?$`,
 				`^(anmelden|registrieren|einloggen|abmelden|mein konto|benutzername|passwort|angemeldet bleiben)[.!:]?$`,
 				`^(se connecter|connexion|s'inscrire|inscription|mon compte|mot de passe|identifiant|se déconnecter)[.!:]?$`,
@@ -166,7 +174,7 @@ func newRuleSet() *ruleSet {
 				`^(войти|вход|регистрация|зарегистрироваться|выйти|личный кабинет|пароль|логин)[.!:]?$`,
 				// Chinese, Japanese, Korean login-box lines: only short UI-like lines,
 				// never a sentence that happens to contain 登录 ("landfall").
-				`(登录|登入|注册|用户名|密码|验证码|换一张|看不清|忘记密码|退出登录|会员中心|欢迎访问|欢迎您|ログイン|会員登録|パスワード|로그인|회원가입|비밀번호)`,
+				`(登录|登入|登錄|注册|註冊|用户名|用戶名|帐号|帳號|账号|密码|密碼|验证码|驗證碼|换一张|看不清|忘记密码|忘記密碼|找回密码|退出登录|会员中心|會員中心|加入会员|加入會員|欢迎访问|欢迎光临|歡迎光臨|欢迎来到|歡迎來到|欢迎您|ログイン|会員登録|パスワード|로그인|회원가입|비밀번호)`,
 			),
 		)},
 		{ruleCookie, join(
@@ -189,7 +197,7 @@ func newRuleSet() *ruleSet {
 			),
 		)},
 		{ruleAdblock, ph(300,
-			`\bad ?-?block(er|ers|ing)?\b`, `\b(disable|turn off|pause) your ad`, `\bwhitelist (us|our site|this site)\b`,
+			`\bad ?-?block(er|ers|ing)?\b`, `\b(disable|turn off|pause) your ad`, `\b(whitelist|allowlist)(ing)? (us|our (web)?site|this (web)?site)\b`, `\badd (us|our site|this site) to your (whitelist|allowlist)`,
 			`\b(werbeblocker|adblocker|ad-blocker)`, `\bbloqueur de (publicités?|pubs?)`,
 			`\bbloqueador de (anuncios|publicidad)`, `блокировщик(а|ом)? рекламы`, `(广告拦截|屏蔽广告|广告屏蔽)`,
 		)},
@@ -202,6 +210,12 @@ func newRuleSet() *ruleSet {
 			`^(follow us|folgen sie uns|suivez-nous|síguenos|siguenos|подписывайтесь на нас|关注我们)`,
 			`^follow (him|her|them|[^.]{1,40}) (on|at) (twitter|facebook|instagram|youtube|linkedin|tiktok)`,
 			`^follow [^.]{1,40}coverage`,
+			// "Join our Telegram channel", "Подписывайтесь на наш канал в Telegram"
+			`\b(join|follow|subscribe to) (us|our) [^.]{0,30}(channel|page|account)s? (on|in) (telegram|whatsapp|youtube|instagram|facebook|twitter|x|tiktok|viber)\b`,
+			`^(join|follow) (us|our [a-z ]{0,20}channel) on (telegram|whatsapp|youtube|instagram|facebook|twitter|x|tiktok|google news)\b`,
+			`^(join|follow|subscribe to) our (telegram|whatsapp|youtube|viber|signal) (channel|group|community)\b`,
+			`^(подписывайтесь|подпишитесь|следите за нами|присоединяйтесь)[^.]{0,40}(telegram|телеграм|канал|вконтакте|дзен|соцсет)`,
+			`^(síguenos|siguenos|únete a nuestro canal|suivez-nous|rejoignez notre chaîne|folgen sie uns|abonnieren sie unseren kanal)\b`,
 			`\b(share (this|the) (article|story|post)|click to share|share (it|this) with (a|your) friends?)\b`,
 		)},
 		{ruleNewsletter, join(
@@ -236,11 +250,13 @@ func newRuleSet() *ruleSet {
 			`^(watch|video|listen|live|play|watch live|watch now|watch again)\s*[:|]`,
 			`^watch (live|now|the video|again|as|our|the full)\b`, `^listen (to [^.]{1,40} )?(live|again|back)\b`, `^(click|tap) (here )?to (watch|play|listen)`,
 			`^(video|sehen sie|jetzt ansehen|im video|hören sie)\s*[:|]`, `^sehen sie (hier|im video)`,
+			`\b(on|in) (our|the) (video )?(player|live ?stream)( (above|below))?\b`, `\b(video|player|stream) (above|below)\b`,
 			`^(vidéo|regardez|à voir|écoutez)\s*[:|]`, `^(vídeo|mira|escucha)\s*[:|]`,
 			`^(видео|смотрите|смотреть|слушайте)\s*[:|]`, `^(视频|直播|点击观看|观看视频)\s*[:：|]`,
 		)},
 		{ruleEvent, ph(200,
-			`^join (our|us|the) .{0,60}\b(event|panel|webinar|q&a|livestream|masterclass)\b`,
+			`^([^:.]{1,20}:\s*)?join (our|us|the|a) .{0,60}\b(event|panel|webinar|q&a|livestream|masterclass|discussion|debate)\b`,
+			`^(book (now|today|your (tickets?|place|seat|spot))|get your tickets|tickets (are )?(on sale|available) now)\b`,
 			`^(register|book|sign up) (now|here|today) for (our|the|this) .{0,40}\b(event|webinar|panel|conference)\b`,
 			`^(nehmen sie teil|melden sie sich an) .{0,40}(veranstaltung|webinar|diskussion)`,
 			`^(rejoignez|inscrivez-vous à) .{0,40}(événement|webinaire|débat|conférence)`,
@@ -252,6 +268,7 @@ func newRuleSet() *ruleSet {
 			`^(read more|related|related (articles?|stories|content|coverage)|see also|more on this( story| topic)?|recommended( for you)?|you (may|might) also like|most (read|popular|viewed)|read next|also read|read also|trending( now)?|top stories|editor'?s picks)\b\s*[:.]?`,
 			`^more [^:]{1,30}: https?://`,
 			`^(read|read more|more|also read|see|related|premium|exclusive|subscriber[s -]only|members only|exklusiv|abonnés)\s*[:|]`,
+			`^(subscribers?|members?|premium|plus|abonnenten|abonnés|suscriptores|подписчик(ам|ов)?)( |-|')?(exclusive|only|content|article|story|exklusiv|exclusif|exclusivo|эксклюзив)\s*[:|]`,
 			`^(recent (articles|posts|stories|news)|popular (this week|now|today|posts|stories)|latest (news|stories|articles|posts)|related posts|more (great |top )?([a-z]+ )?(stories|news|articles|videos)( from [^.]{1,40})?)$`,
 			`^(lesen sie (auch|mehr|hier)|mehr zum thema|das könnte sie auch interessieren|auch interessant|weitere artikel|meistgelesen)`,
 			`^(lire aussi|à lire aussi|a lire aussi|voir aussi|à voir aussi|sur le même sujet|les plus lus)`,
@@ -261,13 +278,14 @@ func newRuleSet() *ruleSet {
 		)},
 		{ruleTags, ph(400,
 			`^(tags?|tagged( with)?|keywords?|topics?|filed under|categories|category|schlagworte|schlagwörter|themen|mots[- ]clés|étiquettes|thèmes|etiquetas|palabras clave|temas|теги|метки|ключевые слова|темы|рубрики)\s*[:：]`,
-			`^(标签|关键词|关键字|分类|滚动新闻)`,
+			`^(标签|標籤|关键词|關鍵詞|关键字|關鍵字|分类|分類|滚动新闻|滾動新聞)`,
+			`^(archivado en|publicado en|classé dans|abgelegt unter|filed in|more about|más sobre|mehr über)\s*[:：]`,
 		)},
 		{ruleMobile, ph(60,
 			`^(exit|switch to|view|go to|back to) (the )?(mobile|desktop|full|classic|standard|amp|non-amp) (version|site|view|website)`,
 			`^(mobile|desktop|full) (version|site|view)$`,
 			`^(zur )?(mobilen?|desktop|klassischen)[- ](version|ansicht)`, `^(version|site) (mobile|classique|complète)$`,
-			`^(ir a la )?versión (móvil|clásica|de escritorio|completa)`, `^(мобильная|полная|десктопная) версия`,
+			`^((ir a|ver|cambiar a|volver a) (la )?)?versión (móvil|clásica|de escritorio|completa)`, `^(мобильная|полная|десктопная) версия`,
 			`(手机版|电脑版|移动版|触屏版)`,
 		)},
 		{ruleTop, ph(40,
@@ -296,6 +314,7 @@ func newRuleSet() *ruleSet {
 			`^[(\[]?(pa|ap|afp|reuters|dpa|efe|ansa|tass|xinhua|bloomberg|upi|kyodo|yonhap|press association|associated press|agence france-presse|agencies|тасс|риа новости|интерфакс|新华社|中新社)( ?(/|,|and|&|with|–|-|\+) ?(pa|ap|afp|reuters|dpa|efe|ansa|tass|bloomberg|upi|press association|associated press|agencies|staff))*[)\]]?\.?$`,
 			`^\(?(additional )?(reporting|editing|writing) by [^.]{3,80}\)?\.?$`,
 			`^(with )?(post |wire |staff )?(wires|agencies|wire services|agency reports)\.?$`,
+			`^[(\[]?((with|avec|mit|con|com|по материалам|据)\s+)?(sapa|anp|belga|apa|lusa|ntb|tt|pti|ians|ani|aap|cp|ria|ria novosti|interfax|anadolu|aa|kna|epd|europa press|ats|sda|keystone-sda|ap|afp|reuters|dpa|efe|ansa|tass|xinhua|bloomberg|upi|kyodo|yonhap|тасс|риа новости|интерфакс|新华社|中新社|路透社|法新社|美联社)([ ,/&]+(and |et |und |y |и )?(sapa|anp|belga|apa|lusa|ntb|tt|pti|ians|ani|aap|cp|ria|interfax|afp|ap|reuters|dpa|efe|ansa|tass|kna|epd|тасс|риа новости|интерфакс))*[)\]]?\.?$`,
 		)},
 		{ruleContrib, ph(300,
 			`^\(?((additional )?reporting|editing|writing|compiled) by .{3,250}$`,
@@ -329,6 +348,13 @@ func newRuleSet() *ruleSet {
 			`^(schließen|öffnen|suchen|weiter|zurück|mehr( anzeigen)?|fermer|ouvrir|rechercher|suivant|précédent|voir plus|cerrar|abrir|buscar|siguiente|anterior|ver más|закрыть|открыть|поиск|далее|назад|показать ещё|показать еще)(\.{1,3}|…)?$`,
 			`^(关闭|打开|搜索|上一页|下一页|加载中|查看更多|更多)$`,
 		)},
+		// "Found a typo? Select it and press Ctrl+Enter", in every language:
+		// the key chord is the constant part.
+		{ruleTypo, ph(200,
+			`\b(ctrl|strg|ctl)\s*\+\s*(enter|entrée|intro|ввод)\b`,
+			`^(found|spotted|see) (a|an) (typo|mistake|error)\b`, `^(fehler|tippfehler) gefunden\b`, `^(vous avez )?(trouvé|repéré) une (faute|erreur)`,
+			`^(has |¿has )?(encontrado|visto) (un|una) (error|errata)`, `(нашли|заметили) ошибку`, `(发现|發現)(错误|錯誤|错别字)`,
+		)},
 		{ruleAffiliate, ph(300,
 			`\b(contains?|may contain|includes?|uses?) (affiliate|referral|sponsored)( and/or [a-z]+| and [a-z]+| or [a-z]+)? links\b`,
 			`\bwe (may )?(earn|receive|get) (a )?(small )?(commission|a share of)`, `\bmay earn (an? )?(affiliate )?commission`,
@@ -350,13 +376,13 @@ func newRuleSet() *ruleSet {
 	// next to the patterns: a pattern added above needs its word here,
 	// and the rule table tests fail when one is missing.
 	needs := map[string][]string{
-		rulePaywall: {"subscri", "abonn", "weiterlesen", "réservé", "suscri", "socios", "подписчик", "全文"},
+		rulePaywall: {"subscri", "abonn", "limit", "free", "weiterlesen", "réservé", "suscri", "socios", "подписчик", "全文"},
 		ruleLogin: {"regist", "sign", "log", "account", "member", "subscriber", "password", "recaptcha", "anmeld", "einlogg", "konto", "abo", "kunde",
 			"passwort", "connect", "inscri", "identifi", "compte", "déjà", "mot de passe", "sesión", "cuenta", "contraseña", "suscriptor",
-			"регистр", "войдите", "авториз", "уже есть", "пароль", "登", "注册", "用户", "密码", "验证", "换一张", "看不清", "会员", "欢迎", "ログイン", "会員", "パスワード", "로그인", "회원", "비밀번호"},
+			"регистр", "войдите", "авториз", "уже есть", "пароль", "登", "注册", "註冊", "密碼", "用戶", "帐号", "帳號", "账号", "驗證", "會員", "歡迎", "用户", "密码", "验证", "换一张", "看不清", "会员", "欢迎", "ログイン", "会員", "パスワード", "로그인", "회원", "비밀번호"},
 		ruleCookie:     {"cookie", "galleta", "traceur", "куки", "continuing", "browsing", "using"},
-		ruleAdblock:    {"block", "whitelist", "your ad", "allow ads", "enable ads", "bloqueur", "bloqueador", "блокировщик", "广告"},
-		ruleShare:      {"share", "reach", "email", "e-mail", "contact"},
+		ruleAdblock:    {"block", "whitelist", "allowlist", "your ad", "allow ads", "enable ads", "bloqueur", "bloqueador", "блокировщик", "广告"},
+		ruleShare:      {"share", "reach", "email", "e-mail", "contact", "channel", "telegram", "whatsapp", "youtube", "instagram", "facebook", "twitter", "tiktok", "viber"},
 		ruleContrib:    {"contribu", "beigetragen", "mitgearbeitet", "colaboró"},
 		ruleNewsletter: {"newsletter", "inbox", "e-mail", "email", "briefing", "рассылк", "订阅", "boletín", "lettre", "подпиш", "deliver", "issues"},
 		ruleComments:   {"join", "comment", "repl", "kommentar", "diskutieren", "commentaire", "comentario", "comentário", "комментари", "评论", "moderat"},
@@ -365,6 +391,8 @@ func newRuleSet() *ruleSet {
 		rulePhoto:      {"getty", "shutterstock", "istock", "alamy", "photo", "efe", "reuters/", "pa wire", "pa media", "dpa"},
 		ruleAffiliate:  {"affiliate", "referral", "sponsored", "commission", "earn", "share of", "buy", "purchase", "links", "liens", "enlaces", "партнерск"},
 		ruleJS:         {"javascript"},
+		ruleTypo:       {"ctrl", "strg", "ctl", "ошибку", "发现", "發現"},
+		ruleVideo:      {"player", "stream"},
 		ruleSource:     {"原"},
 	}
 	for i := range rs.phrases {
