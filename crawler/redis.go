@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -42,6 +43,20 @@ func OpenRedis(ctx context.Context, addr string) (*RedisStore, error) {
 		return nil, fmt.Errorf("open state redis %s: %w", addr, err)
 	}
 	return s, nil
+}
+
+// RouteRedisLogs sends the go-redis client's own log lines (dial retries
+// and the like), which it otherwise prints to stderr in its own format,
+// to log at warn level. go-redis keeps one logger per process, so this is
+// for main to call once.
+func RouteRedisLogs(log *slog.Logger) {
+	redis.SetLogger(redisLogger{log.With("component", "redis")})
+}
+
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, strings.TrimSpace(fmt.Sprintf(format, v...)))
 }
 
 type redisKeys struct{ pages, seen, frontier, seq, active string }

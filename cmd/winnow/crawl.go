@@ -236,6 +236,7 @@ func runCrawl(ctx context.Context, o crawlOptions, opts crawler.Options, st conf
 		return fmt.Errorf("crawl: %w", err)
 	}
 	defer sink.Close()
+	crawler.RouteRedisLogs(log)
 	store, err := daemon.OpenStore(st)
 	if err != nil {
 		return fmt.Errorf("crawl: %w", err)

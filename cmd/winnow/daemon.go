@@ -19,6 +19,7 @@ import (
 
 	"winnow/cleaner"
 	"winnow/config"
+	"winnow/crawler"
 	"winnow/daemon"
 	"winnow/metrics"
 	"winnow/output"
@@ -103,10 +104,11 @@ func runDaemon(ctx context.Context, o daemonOptions, s streams) error {
 	m.SetBuildInfo(ver)
 	m.InitRules(cleaner.Rules())
 
-	sink, err := output.NewSink(cfg.Output.Dir, cfg.Output.Format)
+	sink, err := output.NewSink(cfg.Output.Dir, cfg.Output.Format, output.WithLogger(base))
 	if err != nil {
 		return fmt.Errorf("daemon: %w", err)
 	}
+	crawler.RouteRedisLogs(base)
 	store, err := daemon.OpenStore(cfg.State)
 	if err != nil {
 		sink.Close()

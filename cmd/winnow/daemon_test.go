@@ -602,6 +602,31 @@ func TestDaemonStartErrors(t *testing.T) {
 	}
 }
 
+// With --log-format json every line on stderr is JSON, the Redis client's
+// complaints included, but the last: the error winnow exits with.
+func TestDaemonRedisDownLogsJSON(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	dir := t.TempDir()
+	cfg := writeFile(t, filepath.Join(dir, "redis-down.yaml"), fmt.Sprintf(
+		"state: {backend: redis, addr: %q}\njobs:\n  - name: a\n    schedule: '@every 1h'\n    seeds: [http://127.0.0.1:9/]\n", addr))
+	r := runWinnow(t, "", "daemon", "--log-format", "json", "--config", cfg)
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != 1 || !strings.HasPrefix(lines[len(lines)-1], "winnow: daemon: open state redis") {
+		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for _, l := range lines[:len(lines)-1] {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("stderr line is not JSON: %q", l)
+		}
+	}
+}
+
 // startRedis runs a real redis-server on a free loopback port.
 func startRedis(t *testing.T) (addr string, proc *os.Process) {
 	t.Helper()
