@@ -59,7 +59,7 @@ func cmdCrawl(ctx context.Context, args []string, s streams) error {
 	fs.StringVar(&o.job, "job", "", "job of the configuration to run (default: its only job); the job name without --config")
 	fs.StringVar(&o.out, "out", config.DefaultOutputDir, "output directory")
 	fs.StringVar(&o.format, "format", config.DefaultFormat, "document format: txt or json")
-	fs.StringVar(&o.state, "state", "", "incremental state file (default <out>/.winnow/state.db)")
+	fs.StringVar(&o.state, "state", "", "incremental state file (default <out>/.winnow/state.db; with --config and no --out, the config's state)")
 	fs.StringVar(&o.userAgent, "user-agent", d.UserAgent, "User-Agent header")
 	fs.IntVar(&o.depth, "depth", d.MaxDepth, "how many links deep to follow from the seeds")
 	fs.IntVar(&o.maxPages, "max-pages", d.MaxPages, "stop after this many fetches (0: no limit)")
@@ -213,9 +213,13 @@ func (o *crawlOptions) crawlerOptions(s streams) (crawler.Options, config.State,
 	if o.allowPrivate {
 		opts.AllowPrivate = true
 	}
+	// The state says what the output directory already holds: an --out of
+	// its own gets a state of its own (unless --state names one), or a
+	// crawl into a fresh directory would find every article "unchanged" in
+	// the config's state and write nothing.
 	if o.state != "" {
 		st = config.State{Backend: "bolt", Path: o.state}
-	} else if st.Backend == "bolt" && (st.Path == "" || o.configPath == "") {
+	} else if st.Backend == "bolt" && (st.Path == "" || o.configPath == "" || o.set["out"]) {
 		st.Path = filepath.Join(o.out, ".winnow", "state.db")
 	}
 	return opts, st, nil

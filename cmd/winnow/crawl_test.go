@@ -220,6 +220,21 @@ jobs:
 	if len(lines) != 3 || lines[0].Job != "local" || !strings.HasSuffix(lines[0].Path, ".json") {
 		t.Errorf("manifest %+v", lines)
 	}
+	// With the config's state (state.path), --out elsewhere gets a state of
+	// its own: the same job crawled into an empty directory writes it all.
+	cfg2 := strings.Replace(cfg, "output:", fmt.Sprintf("state: {path: %q}\noutput:", filepath.Join(dir, "winnow.db")), 1)
+	if err := os.WriteFile(path, []byte(cfg2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []string{out, filepath.Join(dir, "fresh")} {
+		r = runWinnow(t, "", "crawl", "--config", path, "--job", "local", "--out", o)
+		if r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		if n := len(readManifest(t, o)); n != 3 {
+			t.Errorf("--out %s: manifest has %d lines, want 3", o, n)
+		}
+	}
 }
 
 // TestCrawlKillAndResume kills a crawl of a 500-page site with SIGKILL in
