@@ -614,7 +614,7 @@ func TestDaemonRedisDownLogsJSON(t *testing.T) {
 	ln.Close() // nothing listens there now
 	dir := t.TempDir()
 	cfg := writeFile(t, filepath.Join(dir, "redis-down.yaml"), fmt.Sprintf(
-		"state: {backend: redis, addr: %q}\njobs:\n  - name: a\n    schedule: '@every 1h'\n    seeds: [http://127.0.0.1:9/]\n", addr))
+		"output: {dir: %q}\nstate: {backend: redis, addr: %q}\njobs:\n  - name: a\n    schedule: '@every 1h'\n    seeds: [http://127.0.0.1:9/]\n", filepath.Join(dir, "out"), addr))
 	r := runWinnow(t, "", "daemon", "--log-format", "json", "--config", cfg)
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 	if r.code != 1 || !strings.HasPrefix(lines[len(lines)-1], "winnow: daemon: open state redis") {
