@@ -159,8 +159,8 @@ func TestCleanUsageAndFailures(t *testing.T) {
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", r.code, tt.code, r.stderr)
 			}
-			if !strings.Contains(r.stderr, tt.stderr) {
-				t.Errorf("stderr %q does not contain %q", r.stderr, tt.stderr)
+			if !strings.Contains(r.stderr+r.stdout, tt.stderr) {
+				t.Errorf("output %q does not contain %q", r.stderr+r.stdout, tt.stderr)
 			}
 			if tt.code == 1 && strings.Count(strings.TrimSuffix(r.stderr, "\n"), "\n") != 0 {
 				t.Errorf("failure reason is not one line: %q", r.stderr)

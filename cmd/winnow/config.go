@@ -14,7 +14,6 @@ func cmdConfig(ctx context.Context, args []string, s streams) error {
 		return err
 	}
 	if len(rest) == 0 || rest[0] != "check" {
-		fs.Usage()
 		return usagef("config: want the subcommand check: winnow config check FILE")
 	}
 	if len(rest) != 2 {

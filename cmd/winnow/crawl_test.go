@@ -98,8 +98,8 @@ func TestCrawlUsage(t *testing.T) {
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr.String())
 			}
-			if !strings.Contains(stderr.String(), tt.want) {
-				t.Errorf("stderr %q does not contain %q", stderr.String(), tt.want)
+			if !strings.Contains(stderr.String()+stdout.String(), tt.want) {
+				t.Errorf("output %q does not contain %q", stderr.String()+stdout.String(), tt.want)
 			}
 		})
 	}

@@ -82,7 +82,7 @@ func TestEvalUsage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runInProcess(t, "", tt.args...)
-			if r.code != tt.code || !strings.Contains(r.stderr, tt.stderr) {
+			if r.code != tt.code || !strings.Contains(r.stderr+r.stdout, tt.stderr) {
 				t.Errorf("exit %d (want %d), stderr %q (want %q)", r.code, tt.code, r.stderr, tt.stderr)
 			}
 		})

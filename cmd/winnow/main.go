@@ -62,11 +62,12 @@ func subcommands() []subcommand {
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	s := streams{stdin: stdin, stdout: stdout, stderr: stderr}
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		printUsage(stderr)
-		if len(args) == 0 {
-			return exitUsage
-		}
+		return exitUsage
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stdout) // asked for: a result, so it can be piped to a pager
 		return exitOK
 	}
 	for _, sc := range subcommands() {
@@ -132,27 +133,41 @@ func (l logFlags) logger(stderr io.Writer) (*slog.Logger, error) {
 	return nil, usagef("--log-format %q: want text or json", l.format)
 }
 
-// newFlagSet makes a FlagSet that reports errors instead of exiting.
+// newFlagSet makes a FlagSet that reports errors instead of exiting. Its
+// usage, asked for with --help, goes to stdout.
 func newFlagSet(name, usage string, s streams) *flag.FlagSet {
 	fs := flag.NewFlagSet("winnow "+name, flag.ContinueOnError)
-	fs.SetOutput(s.stderr)
+	fs.SetOutput(s.stdout)
 	fs.Usage = func() {
-		fmt.Fprintf(s.stderr, "Usage: winnow %s %s\n\nFlags:\n", name, usage)
-		fs.PrintDefaults()
+		w := fs.Output()
+		fmt.Fprintf(w, "Usage: %s\n", strings.TrimSpace("winnow "+name+" "+usage))
+		hasFlags := false
+		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+		if hasFlags {
+			fmt.Fprintln(w, "\nFlags:")
+			fs.PrintDefaults()
+		}
 	}
 	return fs
 }
 
-// parseFlags parses args; bad flags are a usage error, --help is not an error.
+// parseFlags parses args; bad flags are a usage error naming the flag (the
+// full usage only on --help), --help is not an error.
 // Flags may come before or after positional arguments.
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	out, usage := fs.Output(), fs.Usage
+	fs.SetOutput(io.Discard) // the flag package's own error lines: we report once, below
+	fs.Usage = func() {}
+	defer func() { fs.SetOutput(out); fs.Usage = usage }()
 	var rest []string
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(out)
+				usage()
 				return nil, err
 			}
-			return nil, usageError{err}
+			return nil, usagef("%v (see '%s --help')", err, fs.Name())
 		}
 		args = fs.Args()
 		if len(args) == 0 {

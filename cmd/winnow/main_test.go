@@ -60,16 +60,23 @@ func runWinnow(t *testing.T, stdin string, args ...string) result {
 
 func TestUsage(t *testing.T) {
 	tests := []struct {
-		name string
-		args []string
-		code int
-		want string // in stderr
+		name         string
+		args         []string
+		code         int
+		stdout       string // in stdout
+		stderr       string // in stderr
+		stderrAbsent string // not in stderr
 	}{
-		{name: "no command", args: nil, code: 2, want: "Usage: winnow COMMAND"},
-		{name: "help", args: []string{"--help"}, code: 0, want: "Commands:"},
-		{name: "unknown", args: []string{"frobnicate"}, code: 2, want: `unknown command "frobnicate"`},
-		{name: "bad flag", args: []string{"version", "--nope"}, code: 2, want: "flag provided but not defined: -nope"},
-		{name: "version help", args: []string{"version", "--help"}, code: 0, want: "Usage: winnow version"},
+		{name: "no command", args: nil, code: 2, stderr: "Usage: winnow COMMAND"},
+		{name: "help", args: []string{"--help"}, code: 0, stdout: "Commands:"},
+		{name: "unknown", args: []string{"frobnicate"}, code: 2, stderr: `unknown command "frobnicate"`},
+		{name: "bad flag", args: []string{"version", "--nope"}, code: 2,
+			stderr: "winnow: flag provided but not defined: -nope (see 'winnow version --help')", stderrAbsent: "Usage:"},
+		{name: "bad flag value", args: []string{"crawl", "--depth", "x", "http://127.0.0.1:1/"}, code: 2,
+			stderr: `invalid value "x" for flag -depth`, stderrAbsent: "Usage:"},
+		{name: "version help", args: []string{"version", "--help"}, code: 0, stdout: "Usage: winnow version\n"},
+		{name: "crawl help", args: []string{"crawl", "-h"}, code: 0, stdout: "-max-pages int"},
+		{name: "config help", args: []string{"config", "check", "--help"}, code: 0, stdout: "Usage: winnow config check FILE\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,8 +84,17 @@ func TestUsage(t *testing.T) {
 			if r.code != tt.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", r.code, tt.code, r.stderr)
 			}
-			if !strings.Contains(r.stderr, tt.want) {
-				t.Errorf("stderr %q does not contain %q", r.stderr, tt.want)
+			if !strings.Contains(r.stdout, tt.stdout) {
+				t.Errorf("stdout %q does not contain %q", r.stdout, tt.stdout)
+			}
+			if !strings.Contains(r.stderr, tt.stderr) {
+				t.Errorf("stderr %q does not contain %q", r.stderr, tt.stderr)
+			}
+			if tt.stderrAbsent != "" && strings.Contains(r.stderr, tt.stderrAbsent) {
+				t.Errorf("stderr %q contains %q", r.stderr, tt.stderrAbsent)
+			}
+			if tt.code == 0 && r.stderr != "" {
+				t.Errorf("help wrote to stderr: %q", r.stderr)
 			}
 		})
 	}

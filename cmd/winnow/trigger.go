@@ -31,8 +31,7 @@ func cmdTrigger(ctx context.Context, args []string, s streams) error {
 		return err
 	}
 	if len(rest) != 1 {
-		fs.Usage()
-		return usagef("trigger: want exactly one JOB")
+		return usagef("trigger: want exactly one JOB (see 'winnow trigger --help')")
 	}
 	o.job = rest[0]
 	return runTrigger(ctx, o, s)

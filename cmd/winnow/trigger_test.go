@@ -32,7 +32,7 @@ func TestTriggerErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			r := runWinnow(t, "", tt.args...)
-			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
+			if r.code != tt.code || !strings.Contains(r.stderr+r.stdout, tt.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.want)
 			}
 		})
