@@ -29,6 +29,6 @@ func runConfigCheck(file string, s streams) error {
 	if err != nil {
 		return configError(err, s.stdout)
 	}
-	fmt.Fprintf(s.stdout, "%s: ok (%d jobs)\n", file, len(cfg.Jobs))
+	fmt.Fprintf(s.stdout, "%s: ok (%d %s)\n", file, len(cfg.Jobs), plural(len(cfg.Jobs), "job", "jobs"))
 	return nil
 }

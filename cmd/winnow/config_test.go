@@ -11,7 +11,7 @@ import (
 
 func TestConfigCheckExample(t *testing.T) {
 	r := runWinnow(t, "", "config", "check", "../../deploy/winnow.example.yaml")
-	if r.code != 0 || !strings.Contains(r.stdout, "ok") {
+	if r.code != 0 || r.stdout != "../../deploy/winnow.example.yaml: ok (2 jobs)\n" {
 		t.Fatalf("config check of the example: exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 }
@@ -43,6 +43,10 @@ func TestConfigCheckBroken(t *testing.T) {
 			want: []string{`defaults.respect_robots (line 1): "sometimes": expected true or false`}},
 		{name: "unreadable token", yaml: "http: {token_file: ./no-such-token}\n" + job,
 			want: []string{`http.token_file (line 1): read ./no-such-token: no such file or directory`}},
+		{name: "every under a second", yaml: "jobs:\n  - name: news\n    schedule: '@every 0s'\n    seeds: [https://news.example/]\n",
+			want: []string{`jobs[0].schedule (line 3): "@every 0s": the interval must be at least 1s`}},
+		{name: "open listen without token", yaml: "http: {listen: ':9464'}\n" + job,
+			want: []string{`http.listen (line 1): ":9464" is not a loopback address and http.token_file is not set: anyone who can reach it could start runs; set a token_file or listen on 127.0.0.1`}},
 		{name: "several at once", yaml: "output: {format: pdf}\ndefaults: {parallel: 0}\n" + job + "    max_depth: deep\n",
 			want: []string{
 				`output.format (line 1): "pdf": want txt or json`,
@@ -74,6 +78,16 @@ func TestConfigCheckBroken(t *testing.T) {
 				t.Errorf("stderr %q lacks the summary", r.stderr)
 			}
 		})
+	}
+}
+
+func TestConfigCheckOneJob(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "one.yaml")
+	if err := os.WriteFile(file, []byte("jobs:\n  - name: news\n    schedule: '@daily'\n    seeds: [https://news.example/]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runWinnow(t, "", "config", "check", file); r.code != 0 || r.stdout != file+": ok (1 job)\n" {
+		t.Errorf("exit %d, stdout %q", r.code, r.stdout)
 	}
 }
 
