@@ -84,10 +84,18 @@ func cmdCrawl(ctx context.Context, args []string, s streams) error {
 	o.set = map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
 
-	log, err := o.log.logger(s.stderr)
+	// On a terminal, log lines go through the live progress line, which
+	// steps aside for them.
+	pr := newProgressReporter(s.stderr, o.progressEvery)
+	logOut := io.Writer(s.stderr)
+	if pr.bar != nil {
+		logOut = pr
+	}
+	log, err := o.log.logger(logOut)
 	if err != nil {
 		return err
 	}
+	pr.log = log
 	opts, stateCfg, err := o.crawlerOptions(s)
 	if err != nil {
 		return err
@@ -95,7 +103,7 @@ func cmdCrawl(ctx context.Context, args []string, s streams) error {
 	if err := output.CheckFormat(o.format); err != nil {
 		return usagef("--format: %v", err)
 	}
-	return runCrawl(ctx, o, opts, stateCfg, log, s)
+	return runCrawl(ctx, o, opts, stateCfg, log, pr, s)
 }
 
 // crawlerOptions builds the crawl from the config's job (when given), the
@@ -226,7 +234,7 @@ func (o *crawlOptions) crawlerOptions(s streams) (crawler.Options, config.State,
 }
 
 // runCrawl does the crawl with the same Runner as the daemon, once.
-func runCrawl(ctx context.Context, o crawlOptions, opts crawler.Options, st config.State, log *slog.Logger, s streams) error {
+func runCrawl(ctx context.Context, o crawlOptions, opts crawler.Options, st config.State, log *slog.Logger, pr *progressReporter, s streams) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
@@ -248,8 +256,8 @@ func runCrawl(ctx context.Context, o crawlOptions, opts crawler.Options, st conf
 	defer store.Close()
 
 	runner := daemon.NewRunner(cleaner.New(cleaner.Options{}), sink, store, m, log)
-	pr := newProgressReporter(s.stderr, log, o.progressEvery)
-	start := time.Now()
+	pr.start = time.Now()
+	start := pr.start
 	res := runner.Run(ctx, fmt.Sprintf("crawl-%d", start.Unix()), opts, pr.update)
 	pr.finish()
 
@@ -311,27 +319,45 @@ func printSummary(w io.Writer, r daemon.RunResult, out string) {
 }
 
 // progressReporter shows a live line on a terminal, or logs now and then.
+// On a terminal it is also the log's writer, clearing the live line before
+// each log line so the two never share a line.
 type progressReporter struct {
-	mu    sync.Mutex
-	bar   *progressbar.ProgressBar
-	log   *slog.Logger
-	every time.Duration
-	start time.Time
-	last  time.Time
+	mu     sync.Mutex
+	bar    *progressbar.ProgressBar
+	stderr io.Writer
+	log    *slog.Logger // set once the logger exists, before the crawl starts
+	every  time.Duration
+	start  time.Time
+	last   time.Time
 }
 
-func newProgressReporter(stderr io.Writer, log *slog.Logger, every time.Duration) *progressReporter {
-	p := &progressReporter{log: log, every: every, start: time.Now()}
+func newProgressReporter(stderr io.Writer, every time.Duration) *progressReporter {
+	p := &progressReporter{stderr: stderr, every: every, start: time.Now()}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions(-1,
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSpinnerType(14),
-			progressbar.OptionSetDescription("crawling"),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
+		p.bar = newProgressBar(stderr, 200*time.Millisecond)
 	}
 	return p
+}
+
+func newProgressBar(w io.Writer, throttle time.Duration) *progressbar.ProgressBar {
+	return progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionSetDescription("crawling"),
+		progressbar.OptionThrottle(throttle),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+// Write writes a log line where the live line was; the next update draws
+// the live line again below it.
+func (p *progressReporter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		_ = p.bar.Clear()
+	}
+	return p.stderr.Write(b)
 }
 
 func (p *progressReporter) update(pr daemon.Progress) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"winnow/daemon"
 )
 
 // newsSite serves n generated articles: a front page linking to sections
@@ -337,4 +340,26 @@ func checkNoPartialFiles(t *testing.T, out string, killed bool) {
 		}
 		return nil
 	})
+}
+
+// On a terminal a log line never lands after the live progress text: the
+// line is cleared first.
+func TestProgressLineStepsAsideForLogs(t *testing.T) {
+	var buf bytes.Buffer
+	p := &progressReporter{stderr: &buf, every: time.Hour, start: time.Now(), bar: newProgressBar(&buf, 0)}
+	log := slog.New(slog.NewTextHandler(p, nil))
+	p.log = log
+	p.update(daemon.Progress{Fetched: 3, Queue: 2})
+	if !strings.Contains(buf.String(), "fetched 3") {
+		t.Fatalf("no live line drawn: %q", buf.String())
+	}
+	log.Info("http error", "status", 404)
+	out := buf.String()
+	i := strings.Index(out, "time=")
+	if i < 0 {
+		t.Fatalf("log line missing: %q", out)
+	}
+	if before := out[:i]; !strings.HasSuffix(before, "\r") && !strings.HasSuffix(before, "\n") {
+		t.Errorf("log line starts mid-line, after %q", before[max(0, len(before)-40):])
+	}
 }
