@@ -64,6 +64,10 @@ type Options struct {
 	Retries       int // retries of a fetch that timed out or got 408, 429 or 5xx; 0: none
 	// NoRobotsSitemaps turns off reading the seeds' robots.txt for Sitemap: lines.
 	NoRobotsSitemaps bool
+	// Refresh ignores the validators and hashes recorded by earlier runs:
+	// every article is fetched in full and emitted as changed. For an output
+	// that is being rebuilt (its documents are gone, the state is not).
+	Refresh bool
 }
 
 // Defaults of Options.
@@ -374,6 +378,7 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 		if old, haveOld, err = c.store.Record(ctx, job, it.URL); err != nil {
 			return err
 		}
+		haveOld = haveOld && !c.opts.Refresh
 		if haveOld && c.conditional(it) {
 			if old.ETag != "" {
 				hdr.Set("If-None-Match", old.ETag)

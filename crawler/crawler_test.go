@@ -681,3 +681,28 @@ func TestRedirectScope(t *testing.T) {
 		})
 	}
 }
+
+// Refresh ignores what earlier runs recorded: no validators are sent and
+// every article is emitted as changed.
+func TestRefreshFetchesArticlesInFull(t *testing.T) {
+	s := serveSite(t, "site-news", nil)
+	store := openTestStore(t)
+	opts := testOptions(s.URL + "/")
+	opts.Article = mustRe(newsArticles)
+	if first := crawl(t, opts, store, nil); first.err != nil {
+		t.Fatal(first.err)
+	}
+	opts.Refresh = true
+	second := crawl(t, opts, store, nil)
+	if second.err != nil {
+		t.Fatal(second.err)
+	}
+	if len(second.pages) != 3 {
+		t.Fatalf("refresh emitted %v", second.urls())
+	}
+	for _, p := range second.pages {
+		if p.Unchanged || p.Status != http.StatusOK || len(p.Body) == 0 {
+			t.Errorf("refresh: %s status %d unchanged %v", p.URL, p.Status, p.Unchanged)
+		}
+	}
+}

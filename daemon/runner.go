@@ -111,6 +111,13 @@ func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, pr
 		return res
 	}
 
+	if r.sink.Documents() == 0 {
+		// An empty output directory: the state may still remember articles
+		// (the directory was removed, or --out is new), which would all be
+		// "unchanged" and never written again. (With no state, a refresh
+		// changes nothing.)
+		opts.Refresh = true
+	}
 	cr, err := crawler.New(opts, r.store, r.m, r.log.With("run_id", runID)) // the crawler adds its component and job
 	if err != nil {
 		return finish("failed", err)

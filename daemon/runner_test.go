@@ -450,3 +450,31 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// When the output directory is emptied (or a new one is used) while the
+// state still remembers every article, the next run writes them all again
+// instead of calling them unchanged.
+func TestRunRebuildsEmptiedOutput(t *testing.T) {
+	site := serveTestSite(t, "site-news")
+	env := newRunnerEnv(t)
+	opts := runnerOptions(site.URL+"/", `/\d{4}/\d{2}/`)
+	if r := env.run(t, opts); r.Written != 3 {
+		t.Fatalf("first run: %+v", r)
+	}
+	fresh := t.TempDir()
+	sink, err := output.NewSink(fresh, "txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	env.runner.sink = sink
+	r := env.run(t, opts)
+	if diff := cmp.Diff(RunResult{Result: "success", Fetched: 5, Written: 3}, resultCounts(r)); diff != "" {
+		t.Errorf("run into an empty directory (-want +got):\n%s", diff)
+	}
+	// From then on the state is used again: an unchanged site writes nothing.
+	r = env.run(t, opts)
+	if diff := cmp.Diff(RunResult{Result: "success", Fetched: 5, Unchanged: 3}, resultCounts(r)); diff != "" {
+		t.Errorf("re-crawl (-want +got):\n%s", diff)
+	}
+}

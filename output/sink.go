@@ -512,6 +512,14 @@ func (s *Sink) appendManifest(n normalized, sum, rel, job string) error {
 // Dir is the output directory.
 func (s *Sink) Dir() string { return s.dir }
 
+// Documents returns how many documents the manifest records (those of
+// earlier runs included).
+func (s *Sink) Documents() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byURL)
+}
+
 // Close waits for the writes under way, then closes the manifest. Later
 // Writes return ErrClosed. Close is idempotent.
 func (s *Sink) Close() error {

@@ -144,12 +144,18 @@ func TestSinkAcrossRuns(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	s := newSink(t, dir, "txt")
+	if n := s.Documents(); n != 0 {
+		t.Errorf("new directory: %d documents", n)
+	}
 	if r, err := s.Write(ctx, "j", doc("https://a.example/1", "text one")); err != nil || r != Written {
 		t.Fatalf("first run: %v %v", r, err)
 	}
 	s.Close()
 
 	s2 := newSink(t, dir, "txt")
+	if n := s2.Documents(); n != 1 {
+		t.Errorf("second run: %d documents from the manifest, want 1", n)
+	}
 	tests := []struct {
 		name string
 		doc  cleaner.Document
