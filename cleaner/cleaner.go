@@ -105,6 +105,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	doc.Published = publishedDate(root, meta, in.URL)
 	doc.SiteName = firstNonEmpty(meta.siteName, meta.ldPublisher, meta.appName)
 
+	nearHeading := linesAfterHeading(body(root))
 	(&precleaner{pageURL: pageURL}).clean(body(root), &rep)
 	ex, exErr := c.extract.extract(root, pageURL)
 	paras := paragraphs(ex.node)
@@ -125,17 +126,22 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	if pageURL != nil {
 		host = pageURL.Hostname()
 	}
-	doc.Title = cleanTitle(firstNonEmpty(meta.ogTitle, meta.ldHeadline, meta.twTitle, meta.htmlTitle, ex.title, meta.h1), doc.SiteName, host)
+	doc.Title = cleanTitle(titleFromHeading(firstNonEmpty(meta.ogTitle, meta.ldHeadline, meta.twTitle, meta.htmlTitle, ex.title, meta.h1), meta.h1, doc.SiteName), doc.SiteName, host)
 
 	kept, author, stamp := c.filter(paras, doc.Title, meta.h1, declaredLang(meta), []string{in.URL, doc.CanonicalURL}, &rep)
 	doc.Paragraphs = kept
+	headAuthor, headDate := c.rules.bylineNearHeading(nearHeading)
 	if doc.Published.IsZero() {
 		// The page had no machine-readable date; a timestamp line moved
-		// out of the body is the next best thing.
+		// out of the body, or the dateline under the heading, is the next
+		// best thing.
 		doc.Published = stamp
+		if doc.Published.IsZero() {
+			doc.Published = headDate
+		}
 	}
 	rep.Kept = kept
-	doc.Byline = collapse(firstNonEmpty(meta.ldAuthor, meta.author, ex.byline, author))
+	doc.Byline = cleanByline(firstNonEmpty(meta.ldAuthor, meta.author, ex.byline, author, headAuthor))
 	doc.Lang = language(meta, kept)
 	if len(kept) == 0 {
 		return doc, rep, fmt.Errorf("clean %s: %w", label(in.URL), ErrNotArticle)
@@ -252,6 +258,16 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 		}
 	}
 	return kept, author, stamp
+}
+
+// cleanByline drops the "By" word a byline starts with, whatever the
+// language.
+func cleanByline(s string) string {
+	s = collapse(s)
+	if bylinePrefix(s) {
+		s = stripBylinePrefix(s)
+	}
+	return s
 }
 
 // endsSentence says whether a paragraph ends like a statement.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/markusmobius/go-htmldate"
 	"golang.org/x/net/html"
@@ -281,7 +282,41 @@ func canonicalURL(m pageMeta, pageURL string) string {
 }
 
 // titleSeparators split "Headline | Site" style titles.
-var titleSeparators = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", " / ", "｜", "_"}
+var titleSeparators = []string{" | ", " - ", " – ", " — ", " :: ", " · ", " » ", " « ", " / ", "｜", "_", "--", " -- "}
+
+// titleFromHeading: a <title> that is the page's <h1> followed (or
+// preceded) by separator-joined segments ("Headline - Section - Portal",
+// "Headline--Channel--Site") is the h1. The page's own heading says where
+// the headline ends, whatever separator or site name follows.
+//
+// Some themes put the site's name in the first <h1>: a heading that is the
+// site name, or shorter than what the title adds to it, is not the
+// headline.
+func titleFromHeading(title, h1, siteName string) string {
+	t, h := collapse(title), collapse(h1)
+	if utf8.RuneCountInString(h) < 8 || len(h) >= len(t) || (siteName != "" && normKey(h) == normKey(siteName)) {
+		return title
+	}
+	if wordCount(h) <= wordCount(strings.Replace(t, h, "", 1)) {
+		return title
+	}
+	// Separators between title segments; a colon or comma continues the
+	// headline instead ("Storm: three ports shut").
+	sepRune := func(r rune) bool { return strings.ContainsRune("|-–—_·•»«/｜>~*", r) }
+	if strings.HasPrefix(t, h) {
+		rest := strings.TrimLeft(t[len(h):], " ")
+		if r, _ := utf8.DecodeRuneInString(rest); rest != "" && sepRune(r) {
+			return h
+		}
+	}
+	if strings.HasSuffix(t, h) {
+		rest := strings.TrimRight(t[:len(t)-len(h)], " ")
+		if r, _ := utf8.DecodeLastRuneInString(rest); rest != "" && sepRune(r) {
+			return h
+		}
+	}
+	return title
+}
 
 // cleanTitle removes a site-name suffix (or prefix) from a title: the
 // segment after the last separator when it matches the site name or host,

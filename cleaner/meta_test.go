@@ -21,6 +21,7 @@ func TestCleanTitle(t *testing.T) {
 		{"portal chain", "Live crisis: Putin praises Macron after meeting_最新资讯_环球视野", "", "", "Live crisis: Putin praises Macron after meeting"},
 		{"site prefix", "eNCA | Putin says West ignoring security concerns", "eNCA", "", "Putin says West ignoring security concerns"},
 		{"short title untouched", "Live | Updates", "", "", "Live | Updates"},
+		{"double-dash portal chain", "Brazil pledges to end illegal deforestation by 2030--国际频道--东方资讯", "", "", "Brazil pledges to end illegal deforestation by 2030"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +102,26 @@ func TestLanguageFallsBackToDetection(t *testing.T) {
 	}
 }
 
+func TestTitleFromHeading(t *testing.T) {
+	tests := []struct{ name, title, h1, want string }{
+		{"cjk dash chain", "我国首条跨海高铁全线贯通 - 新闻中心 - 华夏资讯网", "我国首条跨海高铁全线贯通", "我国首条跨海高铁全线贯通"},
+		{"site before heading", "Portal News » Storm closes three ports on the coast", "Storm closes three ports on the coast", "Storm closes three ports on the coast"},
+		{"heading continues in the title", "Storm closes three ports on the coast again", "Storm closes three ports on the coast", "Storm closes three ports on the coast again"},
+		{"heading ends in a question", "Will the storm close the ports? - News", "Will the storm close the ports?", "Will the storm close the ports?"},
+		{"short h1 ignored", "Live - Updates - Site", "Live", "Live - Updates - Site"},
+		{"no h1", "Headline | Site", "", "Headline | Site"},
+		{"h1 is the site name", "September 2018 open thread - The Example Blog", "The Example Blog", "September 2018 open thread - The Example Blog"},
+		{"colon continues the headline", "Storm closes three ports: ferries stay in harbour", "Storm closes three ports", "Storm closes three ports: ferries stay in harbour"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := titleFromHeading(tt.title, tt.h1, ""); got != tt.want {
+				t.Errorf("titleFromHeading(%q, %q) = %q, want %q", tt.title, tt.h1, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestLooseDate(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"Tom Batchelor11 February 2022 14:35", "2022-02-11"},
@@ -149,5 +170,44 @@ func TestDecodeOrder(t *testing.T) {
 				t.Errorf("source = %s, want %s", d.source, tt.wantSource)
 			}
 		})
+	}
+}
+
+func TestBylineNearHeading(t *testing.T) {
+	story := `<p>The storm forced the closure of three ports on Tuesday, officials said, as winds of more than 100 km/h swept across the coast and ferries stayed in harbour overnight.</p>`
+	tests := []struct {
+		name, body, author, date string
+	}{
+		{"french by-word", `<h1>Réforme des retraites</h1><p class="a">Par Julien Marchand</p><p>Publié le 14 avril 2023 à 18h32</p>` + story, "Julien Marchand", ""},
+		{"russian text label after a date", `<h1>Новая станция метро</h1><div><span>17 ноября 2023, 12:40</span> <span>Текст: Анна Смирнова</span></div>` + story, "Анна Смирнова", ""},
+		{"portal info line gives the date", `<h1>我国首条跨海高铁全线贯通</h1><div class="info">发布时间：2023年9月28日 10:15　来源：新华网　点击：</div>` + story, "", "2023-09-28"},
+		{"name and agency", `<h1>Wildfire forces evacuation</h1><div><span>By Maria Delgado, Associated Press</span> <span>June 13, 2022 3:00 PM</span></div>` + story, "Maria Delgado", "2022-06-13"},
+		{"prose right after the heading reads nothing", `<h1>Storm</h1>` + story + `<p>By Jane Doe</p>`, "", ""},
+		{"no heading", `<p>By Jane Doe</p>` + story, "", ""},
+	}
+	rs := newRuleSet()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root, err := parseHTML("<html><body>" + tt.body + "</body></html>")
+			if err != nil {
+				t.Fatal(err)
+			}
+			author, date := rs.bylineNearHeading(linesAfterHeading(body(root)))
+			got := ""
+			if !date.IsZero() {
+				got = date.Format("2006-01-02")
+			}
+			if author != tt.author || got != tt.date {
+				t.Errorf("got author %q date %q, want %q %q", author, got, tt.author, tt.date)
+			}
+		})
+	}
+}
+
+func TestCleanByline(t *testing.T) {
+	for in, want := range map[string]string{"By Ravi Patel": "Ravi Patel", "Von  Katrin Vogel": "Katrin Vogel", "Jane Doe": "Jane Doe", "Автор: Иван Петров": "Иван Петров"} {
+		if got := cleanByline(in); got != want {
+			t.Errorf("cleanByline(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

@@ -87,6 +87,7 @@ type ruleSet struct {
 	bio       *regexp.Regexp  // "Jane Doe is a freelance writer living in ..."
 	fullDate  *regexp.Regexp  // a date with a year or a month name, not only a time
 	stampWord *regexp.Regexp  // updated, published, ...
+	cjkLabel  *regexp.Regexp  // "来源：", "作者：", "點擊：": labels of a portal's article-info line
 }
 
 // Patterns are matched against the lower-cased paragraph. Go's \b only
@@ -418,7 +419,8 @@ func newRuleSet() *ruleSet {
 	}
 	rs.byline = regexp.MustCompile(`^(?i:by|von|par|por|door|di|av|автор:?|текст:?|作者[:：]?|记者[:：]?|责任编辑[:：]?|编辑[:：]?)\s*(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})((\s+|,\s*|\s+(?i:and|und|et|y|и)\s+)(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})){0,7}(\s+(?i:in|en|à|aus|в|from)\s+\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*)?)?\.?$`)
 	rs.name = regexp.MustCompile(`^\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*){0,3}$`)
-	rs.sourceW = regexp.MustCompile(`(?i)(原网页|原文|来源|source|quelle|fuente|источник)`)
+	rs.sourceW = regexp.MustCompile(`(?i)(原网页|原文|来源|來源|出处|出處|稿源|source|quelle|fuente|источник)`)
+	rs.cjkLabel = regexp.MustCompile(`(来源|來源|出处|出處|稿源|作者|记者|記者|编辑|編輯|责编|責編|时间|時間|日期|点击|點擊|浏览|瀏覽|阅读|閱讀|人气|人氣|字号|字號|评论|評論)(次数|次數|数|數|量)?\s*[:：]`)
 	rs.teaser = regexp.MustCompile(`^.{15,160} \| \p{Lu}[\p{L}'’.\-]+( \p{Lu}[\p{L}'’.\-]+){0,3}$`)
 	rs.social = regexp.MustCompile(`^((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms)[\s,|/•·]*){2,}$`)
 	rs.fullDate = regexp.MustCompile(`(?i)(\d{4}|ago|` + month + `|\d{1,2}月|\d{1,2}[-/.]\d{1,2}[-/.]\d{2})`)
@@ -458,6 +460,11 @@ func (rs *ruleSet) bylineOrStamp(text string, heading bool) (rule, author string
 	if bylinePrefix(text) && rs.byline.MatchString(text) {
 		return ruleByline, stripBylinePrefix(text)
 	}
+	// A portal's article-info line: two or more "label：value" pairs
+	// (time, source, author, views), whatever the values are.
+	if strings.ContainsAny(text, ":：") && len(rs.cjkLabel.FindAllStringIndex(text, 3)) >= 2 {
+		return ruleSource, ""
+	}
 	if heading || !strings.ContainsAny(text, "0123456789") {
 		return "", "" // every date and time pattern needs a digit
 	}
@@ -493,7 +500,7 @@ func (rs *ruleSet) bylineOrStamp(text string, heading bool) (rule, author string
 	rest.WriteString(text[last:])
 	remain := strings.Map(func(r rune) rune {
 		if unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsDigit(r) {
-			if r == '\'' || r == '’' || r == '-' || r == '.' {
+			if r == '\'' || r == '’' || r == '-' || r == '.' || r == ',' {
 				return r
 			}
 			return ' '
@@ -502,19 +509,24 @@ func (rs *ruleSet) bylineOrStamp(text string, heading bool) (rule, author string
 	}, rest.String())
 	var keep []string
 	for _, w := range strings.Fields(remain) {
-		if !rs.filler[strings.ToLower(strings.Trim(w, ".-'’"))] {
+		if !rs.filler[strings.ToLower(strings.Trim(w, ".-'’,"))] {
 			keep = append(keep, w)
 		}
 	}
-	remain = strings.Trim(strings.Join(keep, " "), " .-")
+	remain = strings.Trim(strings.Join(keep, " "), " .-,")
 	if remain == "" {
 		return ruleByline, ""
+	}
+	// "Maria Delgado, Associated Press": the name is what comes before
+	// the first comma.
+	if i := strings.IndexByte(remain, ','); i > 0 {
+		remain = strings.TrimSpace(remain[:i])
 	}
 	words := strings.Fields(remain)
 	if rs.sourceW.MatchString(remain) && len(words) <= 4 {
 		return ruleSource, ""
 	}
-	if w := strings.ToLower(words[0]); len(words) > 1 && (w == "by" || w == "von" || w == "par" || w == "por" || w == "door" || w == "di") {
+	if len(words) > 1 && isByWord(words[0]) {
 		words = words[1:]
 		remain = strings.Join(words, " ")
 	}
@@ -532,6 +544,15 @@ func containsAny(s string, subs []string) bool {
 		if strings.Contains(s, sub) {
 			return true
 		}
+	}
+	return false
+}
+
+// isByWord: the word a byline starts with ("By", "Von", "Текст:").
+func isByWord(w string) bool {
+	switch strings.ToLower(strings.TrimRight(w, ":：")) {
+	case "by", "von", "par", "por", "door", "di", "av", "автор", "текст", "author", "autor", "auteur":
+		return true
 	}
 	return false
 }

@@ -190,6 +190,9 @@ func TestParagraphRules(t *testing.T) {
 		{"stamp ru", "ru", "Опубликовано 11 февраля 2022, 14:35", ruleByline},
 		{"source line zh", "zh", "2022-02-08 00:00:00.0 每日电讯报-英国新闻 原网页", ruleSource},
 		{"source en", "en", "Source: Ministry of Defence", ruleSource},
+		{"portal info line zh", "en", "2023-03-15 09:32:10 来源：路透社 作者：Kiyoshi Takenaka 浏览次数：1024", ruleSource},
+		{"portal info line without date", "en", "本文来源：卫报 编辑：赵磊", ruleSource},
+		{"portal info line traditional", "zh", "時間：2023/09/03 來源：中央社 點擊：88", ruleSource},
 		{"tweet signature stays", "en", "— Jane Doe (@janedoe) November 19, 2019", ""},
 		{"sentence with date stays", "en", "The summit will take place on 11 February 2022 in Brussels, the ministry said.", ""},
 
