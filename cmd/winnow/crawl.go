@@ -319,22 +319,23 @@ func printSummary(w io.Writer, r daemon.RunResult, out string) {
 }
 
 // progressReporter shows a live line on a terminal, or logs now and then.
-// On a terminal it is also the log's writer, clearing the live line before
-// each log line so the two never share a line.
+// On a terminal it is also the log's writer: each log line clears the live
+// line and takes its place, and the live line is drawn again below it.
 type progressReporter struct {
-	mu     sync.Mutex
-	bar    *progressbar.ProgressBar
-	stderr io.Writer
-	log    *slog.Logger // set once the logger exists, before the crawl starts
-	every  time.Duration
-	start  time.Time
-	last   time.Time
+	mu    sync.Mutex
+	bar   *progressbar.ProgressBar
+	term  *terminal    // stderr, shared by the bar and the log lines
+	log   *slog.Logger // set once the logger exists, before the crawl starts
+	every time.Duration
+	start time.Time
+	last  time.Time
 }
 
 func newProgressReporter(stderr io.Writer, every time.Duration) *progressReporter {
-	p := &progressReporter{stderr: stderr, every: every, start: time.Now()}
+	p := &progressReporter{every: every, start: time.Now()}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = newProgressBar(stderr, 200*time.Millisecond)
+		p.term = &terminal{w: stderr}
+		p.bar = newProgressBar(p.term, 200*time.Millisecond)
 	}
 	return p
 }
@@ -349,15 +350,27 @@ func newProgressBar(w io.Writer, throttle time.Duration) *progressbar.ProgressBa
 	)
 }
 
-// Write writes a log line where the live line was; the next update draws
-// the live line again below it.
+// terminal serialises the writes of the live line (the bar redraws itself
+// from its own goroutine) and of the log lines.
+type terminal struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (t *terminal) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.w.Write(b)
+}
+
+// Write writes a log line over the live line: carriage return and "erase
+// to end of line" first, in the same locked write.
 func (p *progressReporter) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		_ = p.bar.Clear()
+	const clearLine = "\r\x1b[K"
+	if _, err := p.term.Write(append([]byte(clearLine), b...)); err != nil {
+		return 0, err
 	}
-	return p.stderr.Write(b)
+	return len(b), nil
 }
 
 func (p *progressReporter) update(pr daemon.Progress) {

@@ -346,20 +346,24 @@ func checkNoPartialFiles(t *testing.T, out string, killed bool) {
 // line is cleared first.
 func TestProgressLineStepsAsideForLogs(t *testing.T) {
 	var buf bytes.Buffer
-	p := &progressReporter{stderr: &buf, every: time.Hour, start: time.Now(), bar: newProgressBar(&buf, 0)}
+	p := &progressReporter{term: &terminal{w: &buf}, every: time.Hour, start: time.Now()}
+	p.bar = newProgressBar(p.term, 0)
 	log := slog.New(slog.NewTextHandler(p, nil))
 	p.log = log
 	p.update(daemon.Progress{Fetched: 3, Queue: 2})
-	if !strings.Contains(buf.String(), "fetched 3") {
-		t.Fatalf("no live line drawn: %q", buf.String())
-	}
 	log.Info("http error", "status", 404)
+	p.finish() // stops the bar's own redrawing goroutine
+	p.term.mu.Lock()
 	out := buf.String()
+	p.term.mu.Unlock()
+	if !strings.Contains(out, "fetched 3") {
+		t.Fatalf("no live line drawn: %q", out)
+	}
 	i := strings.Index(out, "time=")
 	if i < 0 {
 		t.Fatalf("log line missing: %q", out)
 	}
-	if before := out[:i]; !strings.HasSuffix(before, "\r") && !strings.HasSuffix(before, "\n") {
-		t.Errorf("log line starts mid-line, after %q", before[max(0, len(before)-40):])
+	if before := out[:i]; !strings.HasSuffix(before, "\r\x1b[K") {
+		t.Errorf("log line does not erase the live line first; it follows %q", before[max(0, len(before)-40):])
 	}
 }
