@@ -32,6 +32,7 @@ type RunResult struct {
 	Unchanged   int       `json:"unchanged"`
 	Skipped     int       `json:"skipped"`
 	FetchErrors int       `json:"fetch_errors"`
+	Disallowed  int       `json:"robots_disallowed"` // URLs robots.txt disallowed: not errors, but not fetched
 	PageErrors  int       `json:"page_errors"`
 	Err         string    `json:"error,omitempty"`
 }
@@ -106,7 +107,7 @@ func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, pr
 		}
 		log.Info("run finished", "result", result, "fetched", res.Fetched, "written", res.Written,
 			"replaced", res.Replaced, "unchanged", res.Unchanged, "skipped", res.Skipped,
-			"fetch_errors", res.FetchErrors, "page_errors", res.PageErrors,
+			"fetch_errors", res.FetchErrors, "robots_disallowed", res.Disallowed, "page_errors", res.PageErrors,
 			"duration", res.End.Sub(start).Round(time.Millisecond), "err", res.Err)
 		return res
 	}
@@ -192,6 +193,7 @@ func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, pr
 	st := cr.Stats()
 	res.Fetched = int(st.Fetched)
 	res.FetchErrors = int(st.FetchErrors + st.HTTPErrors)
+	res.Disallowed = int(st.Robots)
 	res.Written, res.Replaced, res.Unchanged, res.Skipped, res.PageErrors = c.written, c.replaced, c.unchanged, c.skipped, c.pageErrors
 	switch {
 	case crawlErr != nil && !errors.Is(crawlErr, context.Canceled) && !errors.Is(crawlErr, context.DeadlineExceeded):

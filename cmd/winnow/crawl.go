@@ -280,6 +280,9 @@ func nothingFetched(r daemon.RunResult, private int) error {
 	if private > 0 {
 		msg += "; loopback, private and link-local addresses are refused unless --allow-private is given"
 	}
+	if r.Disallowed > 0 {
+		msg += fmt.Sprintf("; %d %s disallowed by robots.txt (--ignore-robots to fetch anyway)", r.Disallowed, plural(r.Disallowed, "URL", "URLs"))
+	}
 	return errors.New(msg)
 }
 
@@ -311,6 +314,9 @@ func printSummary(w io.Writer, r daemon.RunResult, out string) {
 	fmt.Fprintf(w, "  unchanged    %d\n", r.Unchanged)
 	fmt.Fprintf(w, "  skipped      %d\n", r.Skipped)
 	fmt.Fprintf(w, "  fetch errors %d\n", r.FetchErrors)
+	if r.Disallowed > 0 {
+		fmt.Fprintf(w, "  disallowed   %d (by robots.txt; --ignore-robots to fetch them)\n", r.Disallowed)
+	}
 	fmt.Fprintf(w, "  page errors  %d\n", r.PageErrors)
 	fmt.Fprintf(w, "  output       %s\n", out)
 	if r.Err != "" {

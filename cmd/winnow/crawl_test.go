@@ -367,3 +367,25 @@ func TestProgressLineStepsAsideForLogs(t *testing.T) {
 		t.Errorf("log line does not erase the live line first; it follows %q", before[max(0, len(before)-40):])
 	}
 }
+
+// A crawl that robots.txt shuts out says so, in the summary and the error.
+func TestCrawlAllDisallowedByRobots(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			fmt.Fprint(w, "User-agent: *\nDisallow: /\n")
+			return
+		}
+		t.Errorf("fetched %s, which robots.txt disallows", r.URL.Path)
+	}))
+	t.Cleanup(srv.Close)
+	r := runWinnow(t, "", "crawl", "--allow-private", "--delay", "0", "--out", t.TempDir(), srv.URL+"/news/")
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1; stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "disallowed   1 (by robots.txt") {
+		t.Errorf("summary lacks the disallowed count:\n%s", r.stdout)
+	}
+	if !strings.Contains(r.stderr, "1 URL disallowed by robots.txt (--ignore-robots to fetch anyway)") {
+		t.Errorf("error does not name robots.txt:\n%s", r.stderr)
+	}
+}
