@@ -487,7 +487,11 @@ func (rs *ruleSet) bylineOrStamp(text string, heading bool) (rule, author string
 			break
 		}
 	}
-	if !hasDate && !rs.stampWord.MatchString(text) {
+	// A bare time ("21:40", "4:14 p.m.") with no date and no word like
+	// "updated" is an entry's stamp only when it is the whole line.
+	// Two times ("9.30 A.M. / 7.00 P.M.") are opening hours.
+	bareTime := !hasDate && !rs.stampWord.MatchString(text)
+	if bareTime && len(locs) > 1 {
 		return "", ""
 	}
 	var rest strings.Builder
@@ -516,6 +520,9 @@ func (rs *ruleSet) bylineOrStamp(text string, heading bool) (rule, author string
 	remain = strings.Trim(strings.Join(keep, " "), " .-,")
 	if remain == "" {
 		return ruleByline, ""
+	}
+	if bareTime {
+		return "", ""
 	}
 	// "Maria Delgado, Associated Press": the name is what comes before
 	// the first comma.

@@ -194,6 +194,10 @@ func TestParagraphRules(t *testing.T) {
 		{"portal info line without date", "en", "本文来源：卫报 编辑：赵磊", ruleSource},
 		{"portal info line traditional", "zh", "時間：2023/09/03 來源：中央社 點擊：88", ruleSource},
 		{"tweet signature stays", "en", "— Jane Doe (@janedoe) November 19, 2019", ""},
+		{"bare entry time", "en", "21:40", ruleByline},
+		{"bare entry time with zone", "en", "9.05am GMT", ruleByline},
+		{"opening hours stay", "en", "9.30 A.M. / 7.00 P.M.", ""},
+		{"time in a short sentence stays", "en", "Doors open at 7:30 pm", ""},
 		{"sentence with date stays", "en", "The summit will take place on 11 February 2022 in Brussels, the ministry said.", ""},
 
 		{"byline dash stamp", "en", "By Justine Coleman - 11/18/19 11:04 PM EST", ruleByline},
