@@ -38,6 +38,7 @@ const (
 	ruleReading    = "reading_time"
 	ruleUI         = "ui_label"
 	ruleTypo       = "typo_prompt"
+	ruleApp        = "app_promo"
 	ruleByline     = "byline_timestamp"
 	ruleSource     = "source_line"
 	ruleForeign    = "foreign_script"
@@ -52,7 +53,7 @@ const (
 // the order Rules reports them.
 var paragraphRules = []string{
 	ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleShare, ruleNewsletter, ruleComments, ruleVideo, ruleEvent,
-	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleContrib, ruleBio, ruleDisclaimer, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, rulePhoto, ruleReading, ruleUI, ruleTypo, ruleByline,
+	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleContrib, ruleBio, ruleDisclaimer, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, rulePhoto, ruleReading, ruleUI, ruleTypo, ruleApp, ruleByline,
 	ruleSource, ruleForeign, ruleDuplicate, ruleLinkDense, ruleTitle, ruleHelp, ruleNoText,
 }
 
@@ -151,19 +152,30 @@ func newRuleSet() *ruleSet {
 				`^by registering\b`,
 				`^by (clicking|signing up|registering|creating an account|continuing)\b.{0,80}\b(you (agree|confirm|accept)|terms|privacy)`,
 				`\bforgot (your )?(password|username)`,
+				`^to (continue|keep) reading\b.{0,40}\b(register|sign ?up|log ?in|sign ?in|subscribe|create)`,
+				`^it (only )?takes (less than )?(a minute|a few seconds|seconds|\d+ seconds) to (register|sign ?up|create|join)`,
+				`\byou('ll| will) (get|enjoy|have) (unlimited|full|free) access\b`,
 				`\bprotected by recaptcha\b`,
 				// German
 				`\b(anmelden|registrieren|einloggen)\b.{0,50}(weiterlesen|um (weiter|den artikel)|kostenlos)`,
-				`\bbereits (ein )?(konto|registriert|abonnent|kunde)`, `\bnoch kein (konto|abo|kundenkonto)`, `\bpasswort vergessen`,
+				`\b(bereits|schon) (ein )?(konto|registriert|abonnent|kunde)`,
+				`\b(zum|um) weiterlesen\b.{0,40}(registrieren|anmelden|einloggen|abonnieren)`,
+				`^mit (ihrer|der) (registrierung|anmeldung)\b.{0,60}(akzeptieren|stimmen|bestätigen)`, `\bnoch kein (konto|abo|kundenkonto)`, `\bpasswort vergessen`,
 				// French
 				`\b(connectez-vous|inscrivez-vous|identifiez-vous|se connecter|s'inscrire|créer un compte|créez (un|votre) compte)\b.{0,50}\b(pour (lire|continuer|accéder|poursuivre)|gratuitement)`,
 				`\bdéjà (un compte|inscrit|abonné|client)`, `\bmot de passe oublié`,
+				`^pour (continuer à lire|lire la suite)\b.{0,40}(inscri|connect|abonn|identifi)`,
+				`^en (vous inscrivant|créant (un|votre) compte|cliquant|vous connectant)\b.{0,80}(acceptez|conditions)`,
 				// Spanish
 				`\b(regístrate|registrate|registrarse|inicia sesión|iniciar sesión|crea (una|tu) cuenta|crear cuenta)\b.{0,50}\b(para (seguir|continuar|leer|acceder)|gratis)`,
 				`\bya (tienes|tiene|eres) (una cuenta|cuenta|suscriptor)`, `(olvidaste|olvidó) (tu|su) contraseña`,
+				`^para (seguir|continuar) leyendo\b.{0,40}(regístr|registr|inicia|suscr|crea)`,
+				`^al (registrarte|registrarse|crear (una|tu) cuenta|hacer clic)\b.{0,80}(aceptas|acepta|términos|condiciones)`,
 				// Russian
 				`(зарегистрируйтесь|войдите|авторизуйтесь)[^.]{0,50}(чтобы|для)`,
 				`уже есть (аккаунт|учетная запись|учётная запись)`, `забыли пароль`,
+				`^чтобы (продолжить чтение|читать дальше)[^.]{0,40}(зарегистр|войдите|авториз|подпиш)`,
+				`^(регистрируясь|нажимая)[^.]{0,80}(соглашаетесь|принимаете)`,
 			),
 			ph(40,
 				`^(log ?in|sign ?in|log ?out|sign ?out|register|sign ?up|my account|create (an )?account|remember me|keep me (logged|signed) in)( (here|now|for free))?[.!]?$`,
@@ -249,7 +261,9 @@ func newRuleSet() *ruleSet {
 		)},
 		{ruleVideo, ph(170,
 			`^(watch|video|listen|live|play|watch live|watch now|watch again)\s*[:|]`,
-			`^watch (live|now|the video|again|as|our|the full)\b`, `^listen (to [^.]{1,40} )?(live|again|back)\b`, `^(click|tap) (here )?to (watch|play|listen)`,
+			`^watch (live|now|the video|again|as|our|the full)\b`,
+			`^(listen to|play) (this|the) (article|story)\b`, `^(artikel|beitrag) (anhören|vorlesen lassen)\b`, `^(écouter|écoutez) (cet|l')\s?article\b`,
+			`^escuchar? (este |el )?(artículo|noticia)\b`, `^(прослушать|слушать) (статью|новость)`, `^(收听|听)(本文|新闻)`, `^listen (to [^.]{1,40} )?(live|again|back)\b`, `^(click|tap) (here )?to (watch|play|listen)`,
 			`^(video|sehen sie|jetzt ansehen|im video|hören sie)\s*[:|]`, `^sehen sie (hier|im video)`,
 			`\b(on|in) (our|the) (video )?(player|live ?stream)( (above|below))?\b`, `\b(video|player|stream) (above|below)\b`,
 			`^(vidéo|regardez|à voir|écoutez)\s*[:|]`, `^(vídeo|mira|escucha)\s*[:|]`,
@@ -270,6 +284,8 @@ func newRuleSet() *ruleSet {
 			`^more [^:]{1,30}: https?://`,
 			`^(read|read more|more|also read|see|related|premium|exclusive|subscriber[s -]only|members only|exklusiv|abonnés)\s*[:|]`,
 			`^(subscribers?|members?|premium|plus|abonnenten|abonnés|suscriptores|подписчик(ам|ов)?)( |-|')?(exclusive|only|content|article|story|exklusiv|exclusif|exclusivo|эксклюзив)\s*[:|]`,
+			`^(relacionad[oa]s?|véase también|ver más|verwandte artikel|voir aussi|смотрите|также)\s*[:|]`,
+			`^(more (on|about)|mehr (zum|zur|über)|(en savoir )?plus sur|más (sobre|de)|(ещё|еще|больше) о) [^:]{1,40}:`,
 			`^(recent (articles|posts|stories|news)|popular (this week|now|today|posts|stories)|latest (news|stories|articles|posts)|related posts|more (great |top )?([a-z]+ )?(stories|news|articles|videos)( from [^.]{1,40})?)$`,
 			`^(lesen sie (auch|mehr|hier)|mehr zum thema|das könnte sie auch interessieren|auch interessant|weitere artikel|meistgelesen)`,
 			`^(lire aussi|à lire aussi|a lire aussi|voir aussi|à voir aussi|sur le même sujet|les plus lus)`,
@@ -294,7 +310,9 @@ func newRuleSet() *ruleSet {
 			`^(volver|ir) (arriba|al inicio)`, `^(наверх|вверх)$`, `^(返回顶部|回到顶部)`,
 		)},
 		{ruleUpdate, ph(160,
-			`^(more )?updates? to follow`, `^more to follow`, `^this (is a )?(breaking|developing) (news )?story`,
+			`^(more )?updates? to follow`, `^more to follow`,
+			`^(more|further (details|updates|information)|details|updates?) (to come|to follow|soon|shortly|coming)\b`,
+			`^(please )?(refresh|reload) (the|this) page\b`, `^(refresh|reload) for (the latest )?updates\b`, `^this (is a )?(breaking|developing) (news )?story`,
 			`^this (story|article|post) (is being|will be|has been) updated`,
 			`^follow (the|our) (latest|live) (updates|coverage|news|blog)`, `^(live|latest) updates? below`,
 			`^(mehr in kürze|weitere informationen folgen|dieser artikel wird (laufend )?aktualisiert)`,
@@ -315,7 +333,7 @@ func newRuleSet() *ruleSet {
 			`^[(\[]?(pa|ap|afp|reuters|dpa|efe|ansa|tass|xinhua|bloomberg|upi|kyodo|yonhap|press association|associated press|agence france-presse|agencies|тасс|риа новости|интерфакс|新华社|中新社)( ?(/|,|and|&|with|–|-|\+) ?(pa|ap|afp|reuters|dpa|efe|ansa|tass|bloomberg|upi|press association|associated press|agencies|staff))*[)\]]?\.?$`,
 			`^\(?(additional )?(reporting|editing|writing) by [^.]{3,80}\)?\.?$`,
 			`^(with )?(post |wire |staff )?(wires|agencies|wire services|agency reports)\.?$`,
-			`^[(\[]?((with|avec|mit|con|com|по материалам|据)\s+)?(sapa|anp|belga|apa|lusa|ntb|tt|pti|ians|ani|aap|cp|ria|ria novosti|interfax|anadolu|aa|kna|epd|europa press|ats|sda|keystone-sda|ap|afp|reuters|dpa|efe|ansa|tass|xinhua|bloomberg|upi|kyodo|yonhap|тасс|риа новости|интерфакс|新华社|中新社|路透社|法新社|美联社)([ ,/&]+(and |et |und |y |и )?(sapa|anp|belga|apa|lusa|ntb|tt|pti|ians|ani|aap|cp|ria|interfax|afp|ap|reuters|dpa|efe|ansa|tass|kna|epd|тасс|риа новости|интерфакс))*[)\]]?\.?$`,
+			`^[(\[]?((with|avec|mit|con|com|por|по материалам|据|(with|con) (files|reporting|information|información|informaciones|material) (from|de)|avec (l'|les )?(agences?|afp)|mit material (von|der)|d'après)\s+)?(sapa|anp|belga|apa|lusa|ntb|tt|pti|ians|ani|aap|cp|ria|ria novosti|interfax|anadolu|aa|kna|epd|europa press|ats|sda|keystone-sda|ap|afp|reuters|dpa|efe|ansa|tass|xinhua|bloomberg|upi|kyodo|yonhap|тасс|риа новости|интерфакс|新华社|中新社|路透社|法新社|美联社)([ ,/&]+(and |et |und |y |и )?(sapa|anp|belga|apa|lusa|ntb|tt|pti|ians|ani|aap|cp|ria|interfax|afp|ap|reuters|dpa|efe|ansa|tass|kna|epd|тасс|риа новости|интерфакс))*[)\]]?\.?$`,
 		)},
 		{ruleContrib, ph(300,
 			`^\(?((additional )?reporting|editing|writing|compiled) by .{3,250}$`,
@@ -356,6 +374,12 @@ func newRuleSet() *ruleSet {
 			`^(found|spotted|see) (a|an) (typo|mistake|error)\b`, `^(fehler|tippfehler) gefunden\b`, `^(vous avez )?(trouvé|repéré) une (faute|erreur)`,
 			`^(has |¿has )?(encontrado|visto) (un|una) (error|errata)`, `(нашли|заметили) ошибку`, `(发现|發現)(错误|錯誤|错别字)`,
 		)},
+		{ruleApp, ph(160,
+			`^(download|get|install|try) (our|the)( free| new)?( [a-z0-9]+){0,3} (app|application)\b`,
+			`^(laden sie|holen sie sich|jetzt) (unsere|die) [^.]{0,30}app\b`, `^(téléchargez|installez) (notre|l') ?(application|app)\b`,
+			`^(descarga|descargue|baja) (nuestra|la) (app|aplicación)\b`, `^(скачайте|скачать|установите) (наше |мобильное )?приложение`,
+			`^(下载|下載)(客户端|app|客戶端)`,
+		)},
 		{ruleAffiliate, ph(300,
 			`\b(contains?|may contain|includes?|uses?) (affiliate|referral|sponsored)( and/or [a-z]+| and [a-z]+| or [a-z]+)? links\b`,
 			`\bwe (may )?(earn|receive|get) (a )?(small )?(commission|a share of)`, `\bmay earn (an? )?(affiliate )?commission`,
@@ -378,7 +402,7 @@ func newRuleSet() *ruleSet {
 	// and the rule table tests fail when one is missing.
 	needs := map[string][]string{
 		rulePaywall: {"subscri", "abonn", "limit", "free", "weiterlesen", "réservé", "suscri", "socios", "подписчик", "全文"},
-		ruleLogin: {"regist", "sign", "log", "account", "member", "subscriber", "password", "recaptcha", "anmeld", "einlogg", "konto", "abo", "kunde",
+		ruleLogin: {"regist", "sign", "log", "account", "access", "weiterlesen", "member", "subscriber", "password", "recaptcha", "anmeld", "einlogg", "konto", "abo", "kunde",
 			"passwort", "connect", "inscri", "identifi", "compte", "déjà", "mot de passe", "sesión", "cuenta", "contraseña", "suscriptor",
 			"регистр", "войдите", "авториз", "уже есть", "пароль", "登", "注册", "註冊", "密碼", "用戶", "帐号", "帳號", "账号", "驗證", "會員", "歡迎", "用户", "密码", "验证", "换一张", "看不清", "会员", "欢迎", "ログイン", "会員", "パスワード", "로그인", "회원", "비밀번호"},
 		ruleCookie:     {"cookie", "galleta", "traceur", "куки", "continuing", "browsing", "using"},
@@ -404,7 +428,7 @@ func newRuleSet() *ruleSet {
 		}
 	}
 	const month = `(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre)`
-	rs.date = regexp.MustCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th|er)?\.?\s*((of|de)\s+)?` + month + `\.?,?\s+((de|del)\s+)?\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.)|\d{1,2}\s*(am|pm)\b|\d{8})`)
+	rs.date = regexp.MustCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th|er)?\.?\s*((of|de)\s+)?` + month + `\.?,?\s+((de|del)\s+)?\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.|uhr\b)|\d{1,2}\s*(am|pm)\b|\d{8})`)
 	rs.filler = map[string]bool{}
 	for _, w := range strings.Fields(`last first updated published posted modified created date time gmt utc bst cet cest est edt pst pdt
 		on at am um le à el a las de del y and und et hours hour ago minutes minute today yesterday
