@@ -34,6 +34,10 @@ type BoltStore struct {
 
 // OpenBolt opens (creating) the bbolt state file at path. It fails when
 // another process holds the file.
+// ErrStateLocked is returned by OpenBolt when another process has the
+// state file open.
+var ErrStateLocked = errors.New("state file is locked")
+
 func OpenBolt(path string) (*BoltStore, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
@@ -41,6 +45,9 @@ func OpenBolt(path string) (*BoltStore, error) {
 	// NoFreelistSync keeps commits small; a kill -9 loses nothing because
 	// the page cache survives the process (power loss is out of scope).
 	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open state %s: %w: another winnow process (a daemon or a crawl) holds it", path, ErrStateLocked)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}

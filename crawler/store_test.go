@@ -2,10 +2,13 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,5 +210,20 @@ func TestResumeEveryStore(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A state file another process (here: another open) holds is a clear error
+// after a short wait, not a hang.
+func TestOpenBoltLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	first, err := OpenBolt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	_, err = OpenBolt(path)
+	if !errors.Is(err, ErrStateLocked) || !strings.Contains(err.Error(), path) {
+		t.Errorf("second open: %v, want ErrStateLocked naming %s", err, path)
 	}
 }

@@ -46,7 +46,7 @@ func OpenStore(st config.State) (crawler.Store, error) {
 		}
 		s, err := crawler.OpenBolt(st.Path)
 		if err != nil {
-			return nil, fmt.Errorf("open state %s: %w", st.Path, err)
+			return nil, err // it names the file
 		}
 		return s, nil
 	case "redis":
