@@ -33,6 +33,13 @@ func cmdDemo(ctx context.Context, args []string, s streams) error {
 	if len(rest) > 0 {
 		return usagef("demo: unexpected argument %q", rest[0])
 	}
+	host, _, err := net.SplitHostPort(o.listen)
+	if err != nil {
+		return usagef("--listen %q: want host:port, like 127.0.0.1:9464", o.listen)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return usagef("--listen %q: the demo's API has no token, so it listens on loopback only (127.0.0.1)", o.listen)
+	}
 	return runDemo(ctx, o, s)
 }
 

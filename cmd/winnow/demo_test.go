@@ -94,3 +94,21 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+func TestDemoBadListen(t *testing.T) {
+	tests := []struct {
+		name, listen, want string
+	}{
+		{"not host:port", "nonsense", `--listen "nonsense": want host:port`},
+		{"not loopback", "0.0.0.0:0", `--listen "0.0.0.0:0": the demo's API has no token, so it listens on loopback only`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run([]string{"demo", "--out", t.TempDir(), "--listen", tt.listen}, strings.NewReader(""), &stdout, &stderr)
+			if code != 2 || !strings.Contains(stderr.String(), tt.want) || strings.Contains(stderr.String(), "winnow-demo.yaml") {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tt.want)
+			}
+		})
+	}
+}
