@@ -308,7 +308,7 @@ func printSummary(w io.Writer, r daemon.RunResult, out string) {
 	if el > 0 {
 		rate = float64(r.Fetched) / el.Seconds()
 	}
-	fmt.Fprintf(w, "crawl %s: %s in %s\n", r.Job, r.Result, el.Round(time.Millisecond))
+	fmt.Fprintf(w, "job %s: %s in %s\n", r.Job, r.Result, el.Round(time.Millisecond))
 	fmt.Fprintf(w, "  fetched      %d (%.1f pages/s)\n", r.Fetched, rate)
 	fmt.Fprintf(w, "  written      %d (%d new, %d replaced)\n", r.Written+r.Replaced, r.Written, r.Replaced)
 	fmt.Fprintf(w, "  unchanged    %d\n", r.Unchanged)

@@ -169,7 +169,7 @@ func TestCrawlSummaryAndRecrawl(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
 	}
-	for _, want := range []string{"success", "fetched      22", "written      20 (20 new, 0 replaced)", "unchanged    0"} {
+	for _, want := range []string{"job crawl: success in ", "fetched      22", "written      20 (20 new, 0 replaced)", "unchanged    0"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("summary lacks %q:\n%s", want, r.stdout)
 		}
