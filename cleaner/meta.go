@@ -353,6 +353,10 @@ func stripTitleSegment(title, siteName, host string) string {
 		hc := strings.ReplaceAll(hostKey, " ", "")
 		return hc != "" && (strings.Contains(hc, kc) || strings.Contains(kc, hc))
 	}
+	// "Site: Headline": a colon only separates the site's own name.
+	if j := strings.Index(title, ": "); j > 0 && matchesSite(title[:j]) && wordCount(title[j+2:]) >= 3 {
+		return strings.TrimSpace(title[j+2:])
+	}
 	for _, sep := range titleSeparators {
 		i := strings.LastIndex(title, sep)
 		if i <= 0 {

@@ -21,6 +21,8 @@ func TestCleanTitle(t *testing.T) {
 		{"portal chain", "Live crisis: Putin praises Macron after meeting_最新资讯_环球视野", "", "", "Live crisis: Putin praises Macron after meeting"},
 		{"site prefix", "eNCA | Putin says West ignoring security concerns", "eNCA", "", "Putin says West ignoring security concerns"},
 		{"short title untouched", "Live | Updates", "", "", "Live | Updates"},
+		{"site name and colon", "Pacific Herald: Fiji election ends in hung parliament", "Pacific Herald", "", "Fiji election ends in hung parliament"},
+		{"colon headline kept", "Storm Isha: rail services suspended across Scotland", "The Daily Courier", "dailycourier.example", "Storm Isha: rail services suspended across Scotland"},
 		{"double-dash portal chain", "Brazil pledges to end illegal deforestation by 2030--国际频道--东方资讯", "", "", "Brazil pledges to end illegal deforestation by 2030"},
 	}
 	for _, tt := range tests {

@@ -137,7 +137,7 @@ func newRuleSet() *ruleSet {
 			`(订阅|付费)(后)?(阅读|查看)全文`,
 			// "Subscribe now for unlimited access", "Suscríbete por 1 € al mes y accede sin límites":
 			// a subscribe imperative with a price or a promise of access.
-			`^(subscribe|subscribers? get|jetzt abonnieren|abonnieren sie|abonnez-vous|suscríbete|suscribete|hazte (socio|suscriptor)|подпишитесь|оформите подписку|订阅|訂閱)\b.{0,80}(€|\$|£|₽|¥|\bper (month|week|year)\b|\ba (month|week|year)\b|\b(al|por) mes\b|\bpar mois\b|\bim monat\b|в месяц|unlimited|unbegrenzt|illimité|sin límites|ilimitad|безлимит|full access|accès (illimité|complet)|acceso (ilimitado|completo))`,
+			`^([^:.]{1,25}:\s*)?(subscribe|subscribers? get|jetzt abonnieren|abonnieren sie|abonnez-vous|suscríbete|suscribete|suscribite|hazte (socio|suscriptor)|подпишитесь|оформите подписку|订阅|訂閱)\b.{0,80}(€|\$|£|₽|¥|\bper (month|week|year)\b|\ba (month|week|year)\b|\b(al|por) mes\b|\bpar mois\b|\bim monat\b|в месяц|unlimited|unbegrenzt|illimité|sin límites|ilimitad|безлимит|full access|accès (illimité|complet)|acceso (ilimitado|completo))`,
 			`\b(you have|you've) (reached|read) (the|your) (limit|\d+ free)`, `\bfree (articles?|stories) (this|per) month\b`,
 		)},
 		{ruleLogin, join(
@@ -168,7 +168,7 @@ func newRuleSet() *ruleSet {
 				`^en (vous inscrivant|créant (un|votre) compte|cliquant|vous connectant)\b.{0,80}(acceptez|conditions)`,
 				// Spanish
 				`\b(regístrate|registrate|registrarse|inicia sesión|iniciar sesión|crea (una|tu) cuenta|crear cuenta)\b.{0,50}\b(para (seguir|continuar|leer|acceder)|gratis)`,
-				`\bya (tienes|tiene|eres) (una cuenta|cuenta|suscriptor)`, `(olvidaste|olvidó) (tu|su) contraseña`,
+				`\bya (tienes|tiene|tenés|eres|sos) (una cuenta|cuenta|suscriptor)`, `(olvidaste|olvidó) (tu|su) contraseña`,
 				`^para (seguir|continuar) leyendo\b.{0,40}(regístr|registr|inicia|suscr|crea)`,
 				`^al (registrarte|registrarse|crear (una|tu) cuenta|hacer clic)\b.{0,80}(aceptas|acepta|términos|condiciones)`,
 				// Russian
@@ -211,7 +211,8 @@ func newRuleSet() *ruleSet {
 		)},
 		{ruleAdblock, ph(300,
 			`\bad ?-?block(er|ers|ing)?\b`, `\b(disable|turn off|pause) your ad`, `\b(whitelist|allowlist)(ing)? (us|our (web)?site|this (web)?site)\b`, `\badd (us|our site|this site) to your (whitelist|allowlist)`,
-			`\b(werbeblocker|adblocker|ad-blocker)`, `\bbloqueur de (publicités?|pubs?)`,
+			`\b(werbeblocker|adblocker|ad-blocker)`,
+			`\b(find out|learn|see|click here to see|here's) how to (disable|turn off|pause|deactivate|whitelist|allowlist)\b`, `\bbloqueur de (publicités?|pubs?)`,
 			`\bbloqueador de (anuncios|publicidad)`, `блокировщик(а|ом)? рекламы`, `(广告拦截|屏蔽广告|广告屏蔽)`,
 		)},
 		{ruleShare, ph(250,
@@ -267,6 +268,7 @@ func newRuleSet() *ruleSet {
 			`^(video|sehen sie|jetzt ansehen|im video|hören sie)\s*[:|]`, `^sehen sie (hier|im video)`,
 			`\b(on|in) (our|the) (video )?(player|live ?stream)( (above|below))?\b`, `\b(video|player|stream) (above|below)\b`,
 			`^(vidéo|regardez|à voir|écoutez)\s*[:|]`, `^(vídeo|mira|escucha)\s*[:|]`,
+			`^(en vivo|en directo|directo|en direct|livestream|live-stream|live stream|im livestream|прямой эфир|трансляция|онлайн-трансляция|直播)\s*[:|：]`,
 			`^(видео|смотрите|смотреть|слушайте)\s*[:|]`, `^(视频|直播|点击观看|观看视频)\s*[:：|]`,
 		)},
 		{ruleEvent, ph(200,
@@ -286,6 +288,7 @@ func newRuleSet() *ruleSet {
 			`^(subscribers?|members?|premium|plus|abonnenten|abonnés|suscriptores|подписчик(ам|ов)?)( |-|')?(exclusive|only|content|article|story|exklusiv|exclusif|exclusivo|эксклюзив)\s*[:|]`,
 			`^(relacionad[oa]s?|véase también|ver más|verwandte artikel|voir aussi|смотрите|также)\s*[:|]`,
 			`^(more (on|about)|mehr (zum|zur|über)|(en savoir )?plus sur|más (sobre|de)|(ещё|еще|больше) о) [^:]{1,40}:`,
+			`^(more news|más noticias|mais notícias|mehr nachrichten|plus d'actualités|plus d'infos|больше новостей|ещё новости|еще новости|更多新闻|更多新聞)( (de|from|on|in|aus|zu|sur|de la|del|о|из) [^.]{1,40})?$`,
 			`^(recent (articles|posts|stories|news)|popular (this week|now|today|posts|stories)|latest (news|stories|articles|posts)|related posts|more (great |top )?([a-z]+ )?(stories|news|articles|videos)( from [^.]{1,40})?)$`,
 			`^(lesen sie (auch|mehr|hier)|mehr zum thema|das könnte sie auch interessieren|auch interessant|weitere artikel|meistgelesen)`,
 			`^(lire aussi|à lire aussi|a lire aussi|voir aussi|à voir aussi|sur le même sujet|les plus lus)`,
@@ -333,7 +336,7 @@ func newRuleSet() *ruleSet {
 			`^[(\[]?(pa|ap|afp|reuters|dpa|efe|ansa|tass|xinhua|bloomberg|upi|kyodo|yonhap|press association|associated press|agence france-presse|agencies|тасс|риа новости|интерфакс|新华社|中新社)( ?(/|,|and|&|with|–|-|\+) ?(pa|ap|afp|reuters|dpa|efe|ansa|tass|bloomberg|upi|press association|associated press|agencies|staff))*[)\]]?\.?$`,
 			`^\(?(additional )?(reporting|editing|writing) by [^.]{3,80}\)?\.?$`,
 			`^(with )?(post |wire |staff )?(wires|agencies|wire services|agency reports)\.?$`,
-			`^[(\[]?((with|avec|mit|con|com|por|по материалам|据|(with|con) (files|reporting|information|información|informaciones|material) (from|de)|avec (l'|les )?(agences?|afp)|mit material (von|der)|d'après)\s+)?(sapa|anp|belga|apa|lusa|ntb|tt|pti|ians|ani|aap|cp|ria|ria novosti|interfax|anadolu|aa|kna|epd|europa press|ats|sda|keystone-sda|ap|afp|reuters|dpa|efe|ansa|tass|xinhua|bloomberg|upi|kyodo|yonhap|тасс|риа новости|интерфакс|新华社|中新社|路透社|法新社|美联社)([ ,/&]+(and |et |und |y |и )?(sapa|anp|belga|apa|lusa|ntb|tt|pti|ians|ani|aap|cp|ria|interfax|afp|ap|reuters|dpa|efe|ansa|tass|kna|epd|тасс|риа новости|интерфакс))*[)\]]?\.?$`,
+			`^[(\[]?((with|avec|mit|con|com|por|по материалам|据|(with|con) (files|reporting|information|información|informaciones|material) (from|de)|avec (l'|les )?(agences?|afp)|mit material (von|der)|d'après)\s+)?(sapa|télam|telam|notimex|ips|anp|belga|apa|lusa|ntb|tt|pti|ians|ani|aap|cp|ria|ria novosti|interfax|anadolu|aa|kna|epd|europa press|ats|sda|keystone-sda|ap|afp|reuters|dpa|efe|ansa|tass|xinhua|bloomberg|upi|kyodo|yonhap|тасс|риа новости|интерфакс|新华社|中新社|路透社|法新社|美联社)([ ,/&]+(and |et |und |y |и )?(sapa|télam|telam|notimex|ips|anp|belga|apa|lusa|ntb|tt|pti|ians|ani|aap|cp|ria|interfax|afp|ap|reuters|dpa|efe|ansa|tass|kna|epd|тасс|риа новости|интерфакс))*[)\]]?\.?$`,
 		)},
 		{ruleContrib, ph(300,
 			`^\(?((additional )?reporting|editing|writing|compiled) by .{3,250}$`,
@@ -406,7 +409,7 @@ func newRuleSet() *ruleSet {
 			"passwort", "connect", "inscri", "identifi", "compte", "déjà", "mot de passe", "sesión", "cuenta", "contraseña", "suscriptor",
 			"регистр", "войдите", "авториз", "уже есть", "пароль", "登", "注册", "註冊", "密碼", "用戶", "帐号", "帳號", "账号", "驗證", "會員", "歡迎", "用户", "密码", "验证", "换一张", "看不清", "会员", "欢迎", "ログイン", "会員", "パスワード", "로그인", "회원", "비밀번호"},
 		ruleCookie:     {"cookie", "galleta", "traceur", "куки", "continuing", "browsing", "using"},
-		ruleAdblock:    {"block", "whitelist", "allowlist", "your ad", "allow ads", "enable ads", "bloqueur", "bloqueador", "блокировщик", "广告"},
+		ruleAdblock:    {"block", "whitelist", "allowlist", "how to", "your ad", "allow ads", "enable ads", "bloqueur", "bloqueador", "блокировщик", "广告"},
 		ruleShare:      {"share", "reach", "email", "e-mail", "contact", "channel", "telegram", "whatsapp", "youtube", "instagram", "facebook", "twitter", "tiktok", "viber"},
 		ruleContrib:    {"contribu", "beigetragen", "mitgearbeitet", "colaboró"},
 		ruleNewsletter: {"newsletter", "inbox", "e-mail", "email", "briefing", "рассылк", "订阅", "boletín", "lettre", "подпиш", "deliver", "issues"},
@@ -446,7 +449,7 @@ func newRuleSet() *ruleSet {
 	rs.sourceW = regexp.MustCompile(`(?i)(原网页|原文|来源|來源|出处|出處|稿源|source|quelle|fuente|источник)`)
 	rs.cjkLabel = regexp.MustCompile(`(来源|來源|出处|出處|稿源|作者|记者|記者|编辑|編輯|责编|責編|时间|時間|日期|点击|點擊|浏览|瀏覽|阅读|閱讀|人气|人氣|字号|字號|评论|評論)(次数|次數|数|數|量)?\s*[:：]`)
 	rs.teaser = regexp.MustCompile(`^.{15,160} \| \p{Lu}[\p{L}'’.\-]+( \p{Lu}[\p{L}'’.\-]+){0,3}$`)
-	rs.social = regexp.MustCompile(`^((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms)[\s,|/•·]*){2,}$`)
+	rs.social = regexp.MustCompile(`^((share( this( article| story| page)?)?|teilen|partager|compartir|поделиться|分享到?)\s*[:：]?\s*)?((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms)[\s,|/•·]*){2,}$`)
 	rs.fullDate = regexp.MustCompile(`(?i)(\d{4}|ago|` + month + `|\d{1,2}月|\d{1,2}[-/.]\d{1,2}[-/.]\d{2})`)
 	rs.stampWord = regexp.MustCompile(`(?i)(updated|published|posted|modified|aktualisiert|veröffentlicht|publié|mis à jour|actualizado|publicado|обновлено|опубликовано|发布|更新)`)
 	rs.bio = regexp.MustCompile(`^\p{Lu}[\p{L}.'’-]+( \p{Lu}[\p{L}.'’-]+){0,3} (\([^)]{1,60}\) )?(is|was|has been) (a|an|the|our) [^.]{0,80}\b(writer|editor|reporter|correspondent|journalist|columnist|contributor|author|producer|curator|blogger|photographer)\b`)

@@ -316,6 +316,16 @@ func TestParagraphRules(t *testing.T) {
 		{"agency en with files", "en", "With files from AFP", ruleAgency},
 		{"bare time de", "de", "10.45 Uhr", ruleByline},
 
+		{"share labelled social row", "en", "Share: Facebook · Twitter · LinkedIn · Email", ruleShare},
+		{"adblock how to disable", "en", "Need help? Find out how to disable it here.", ruleAdblock},
+		{"video es en vivo", "es", "En vivo: la celebración en el búnker del ganador", ruleVideo},
+		{"video fr en direct", "fr", "En direct : suivez la conférence de presse du préfet", ruleVideo},
+		{"agency telam", "es", "Télam", ruleAgency},
+		{"paywall es voseo with label", "es", "Seguí leyendo: suscribite por $990 al mes", rulePaywall},
+		{"login es voseo", "es", "¿Ya tenés cuenta? Ingresá", ruleLogin},
+		{"related es mas noticias", "es", "Más noticias de Política", ruleRelated},
+		{"related en more news", "en", "More news from the region", ruleRelated},
+
 		// the title repeated as a paragraph
 		{"title repeat", "en", "A headline about the programme", ruleTitle},
 	}
