@@ -177,10 +177,12 @@ func ID(canonicalURL string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// HostDir is the directory name of a URL's host: lower-cased, IDNs in their
-// ASCII (punycode) form, a port appended after "_" ("127.0.0.1_8080"), every
-// byte outside [a-z0-9.-] replaced by "_" (so IPv6 "[::1]" is "__1"), and a
-// leading dot escaped. A URL without a host gives "_nohost".
+// HostDir is the directory name of a URL's host, as the URL's host (and
+// the HTTP Host header) reads: lower-cased, IDNs in their ASCII (punycode)
+// form, a port other than the scheme's default kept after ":"
+// ("127.0.0.1:8080", "[::1]:9000"), every other byte outside [a-z0-9.-]
+// replaced by "_", and a leading dot escaped. A URL without a host gives
+// "_nohost".
 func HostDir(rawURL string) string {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Hostname() == "" {
@@ -190,20 +192,26 @@ func HostDir(rawURL string) string {
 	if a, err := idna.Lookup.ToASCII(host); err == nil {
 		host = a
 	}
-	if p := u.Port(); p != "" {
-		host += "_" + p
-	}
 	b := []byte(host)
 	for i, c := range b {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
 			b[i] = '_'
 		}
 	}
 	if b[0] == '.' {
 		b[0] = '_'
 	}
-	return string(b)
+	host = string(b)
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // IPv6
+	}
+	if p := u.Port(); p != "" && p != defaultPort[u.Scheme] {
+		host += ":" + p
+	}
+	return host
 }
+
+var defaultPort = map[string]string{"http": "80", "https": "443"}
 
 // RelPath is where a document with this canonical URL lives under the output
 // directory: <host>/<id>.<format>, with "/" separators.

@@ -116,8 +116,10 @@ func TestHostDir(t *testing.T) {
 		name, url, want string
 	}{
 		{name: "lower-cased", url: "https://News.Example.COM/a", want: "news.example.com"},
-		{name: "port kept", url: "http://127.0.0.1:8080/x", want: "127.0.0.1_8080"},
-		{name: "ipv6", url: "http://[::1]:9000/", want: "__1_9000"},
+		{name: "port kept", url: "http://127.0.0.1:8080/x", want: "127.0.0.1:8080"},
+		{name: "default port dropped", url: "https://a.example:443/x", want: "a.example"},
+		{name: "ipv6", url: "http://[::1]:9000/", want: "[::1]:9000"},
+		{name: "ipv6 zone", url: "http://[fe80::1%25eth0]/", want: "[fe80::1_eth0]"},
 		{name: "idn", url: "https://bücher.example/", want: "xn--bcher-kva.example"},
 		{name: "no host", url: "/just/a/path", want: "_nohost"},
 		{name: "empty", url: "", want: "_nohost"},
