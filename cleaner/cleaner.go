@@ -212,7 +212,7 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 		// ("Meal 1", "1 cup spinach, ...", an interview's recurring
 		// question) legitimately recur, while a live blog re-posting an
 		// entry repeats whole sentences.
-		if rule == "" && runes >= dupMinRunes && endsSentence(p.text) {
+		if rule == "" && proseWeight(p.text) >= dupMinRunes && endsSentence(p.text) {
 			if seen[key] {
 				rule = ruleDuplicate
 			}
@@ -268,6 +268,19 @@ func cleanByline(s string) string {
 		s = stripBylinePrefix(s)
 	}
 	return s
+}
+
+// proseWeight measures a paragraph for the repeat rule in Latin-script
+// letters: a Han, kana or Hangul character carries about as much as three.
+func proseWeight(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x2E80 && runeScript(r) == "cjk" {
+			n += 2
+		}
+	}
+	return n
 }
 
 // endsSentence says whether a paragraph ends like a statement.

@@ -134,6 +134,8 @@ func newRuleSet() *ruleSet {
 			`\bréservée? aux abonnés`, `\b(la suite|l'intégralité)( de cet article)? est réservée`, `\babonnez-vous pour\b`,
 			`\b(exclusivo|contenido exclusivo) para (suscriptores|socios)`, `\bsuscríbete para\b`,
 			`(материал|статья|доступ)[^.]{0,30}подписчик`,
+			`\bnur (mit|für) (einem |ein |dem )?(abo|abonnement|plus-abo|abonnenten)\b`, `\bsolo (para|con) (suscriptores|suscripción)\b`,
+			`только (для|по) (подписчик|подписк)`, `\bonly (available )?(to|for|with) (a )?(subscri|premium)`,
 			`(订阅|付费)(后)?(阅读|查看)全文`,
 			// "Subscribe now for unlimited access", "Suscríbete por 1 € al mes y accede sin límites":
 			// a subscribe imperative with a price or a promise of access.
@@ -229,6 +231,7 @@ func newRuleSet() *ruleSet {
 			`^(join|follow) (us|our [a-z ]{0,20}channel) on (telegram|whatsapp|youtube|instagram|facebook|twitter|x|tiktok|google news)\b`,
 			`^(join|follow|subscribe to) our (telegram|whatsapp|youtube|viber|signal) (channel|group|community)\b`,
 			`^(подписывайтесь|подпишитесь|следите за нами|присоединяйтесь)[^.]{0,40}(telegram|телеграм|канал|вконтакте|дзен|соцсет)`,
+			`(关注|關注)(我们|我們|本站)?(的)?(官方)?(微信|微博|公众号|公眾號|抖音|头条号)`,
 			`^(síguenos|siguenos|únete a nuestro canal|suivez-nous|rejoignez notre chaîne|folgen sie uns|abonnieren sie unseren kanal)\b`,
 			`\b(share (this|the) (article|story|post)|click to share|share (it|this) with (a|your) friends?)\b`,
 		)},
@@ -369,7 +372,11 @@ func newRuleSet() *ruleSet {
 			`^(caption|hide caption|show caption|close|open|menu|search|expand|collapse|toggle( navigation)?|loading|skip to (main )?content|enlarge( this image)?|zoom|next|previous|prev|more|less|all|print|sign in|load more|show more|see more|view more|read less)(\.{1,3}|…)?$`,
 			`^(schließen|öffnen|suchen|weiter|zurück|mehr( anzeigen)?|fermer|ouvrir|rechercher|suivant|précédent|voir plus|cerrar|abrir|buscar|siguiente|anterior|ver más|закрыть|открыть|поиск|далее|назад|показать ещё|показать еще)(\.{1,3}|…)?$`,
 			`^(关闭|打开|搜索|上一页|下一页|加载中|查看更多|更多)$`,
+			`^(back to|go to|return to) (the )?(home ?page|front page|homepage)$`, `^(zur|zurück zur) startseite$`, `^retour (à l'accueil|à la une)$`,
+			`^(volver|ir) a (la )?(portada|página de inicio)$`, `^(на главную|вернуться на главную)$`, `^(返回首页|返回首頁|回到首页)$`,
 		)},
+		// A toolbar of bracketed labels: "【纠错】【打印】【关闭】", "[ Print ] [ Close ]".
+		{ruleUI, ph(60, `^(\s*[【\[［]\s*[^】\]］]{1,8}\s*[】\]］]\s*){2,}$`)},
 		// "Found a typo? Select it and press Ctrl+Enter", in every language:
 		// the key chord is the constant part.
 		{ruleTypo, ph(200,
@@ -404,13 +411,13 @@ func newRuleSet() *ruleSet {
 	// next to the patterns: a pattern added above needs its word here,
 	// and the rule table tests fail when one is missing.
 	needs := map[string][]string{
-		rulePaywall: {"subscri", "abonn", "limit", "free", "weiterlesen", "réservé", "suscri", "socios", "подписчик", "全文"},
+		rulePaywall: {"subscri", "abonn", "limit", "free", "abo", "подписк", "premium", "weiterlesen", "réservé", "suscri", "socios", "подписчик", "全文"},
 		ruleLogin: {"regist", "sign", "log", "account", "access", "weiterlesen", "member", "subscriber", "password", "recaptcha", "anmeld", "einlogg", "konto", "abo", "kunde",
 			"passwort", "connect", "inscri", "identifi", "compte", "déjà", "mot de passe", "sesión", "cuenta", "contraseña", "suscriptor",
 			"регистр", "войдите", "авториз", "уже есть", "пароль", "登", "注册", "註冊", "密碼", "用戶", "帐号", "帳號", "账号", "驗證", "會員", "歡迎", "用户", "密码", "验证", "换一张", "看不清", "会员", "欢迎", "ログイン", "会員", "パスワード", "로그인", "회원", "비밀번호"},
 		ruleCookie:     {"cookie", "galleta", "traceur", "куки", "continuing", "browsing", "using"},
 		ruleAdblock:    {"block", "whitelist", "allowlist", "how to", "your ad", "allow ads", "enable ads", "bloqueur", "bloqueador", "блокировщик", "广告"},
-		ruleShare:      {"share", "reach", "email", "e-mail", "contact", "channel", "telegram", "whatsapp", "youtube", "instagram", "facebook", "twitter", "tiktok", "viber"},
+		ruleShare:      {"share", "reach", "email", "e-mail", "contact", "关注", "關注", "channel", "telegram", "whatsapp", "youtube", "instagram", "facebook", "twitter", "tiktok", "viber"},
 		ruleContrib:    {"contribu", "beigetragen", "mitgearbeitet", "colaboró"},
 		ruleNewsletter: {"newsletter", "inbox", "e-mail", "email", "briefing", "рассылк", "订阅", "boletín", "lettre", "подпиш", "deliver", "issues"},
 		ruleComments:   {"join", "comment", "repl", "kommentar", "diskutieren", "commentaire", "comentario", "comentário", "комментари", "评论", "moderat"},

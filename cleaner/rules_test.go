@@ -326,6 +326,15 @@ func TestParagraphRules(t *testing.T) {
 		{"related es mas noticias", "es", "Más noticias de Política", ruleRelated},
 		{"related en more news", "en", "More news from the region", ruleRelated},
 
+		{"paywall de nur mit abo", "de", "Dieser Artikel ist nur mit einem Abo lesbar.", rulePaywall},
+		{"paywall es solo suscriptores", "es", "Esta noticia es solo para suscriptores.", rulePaywall},
+		{"paywall ru only subscribers", "ru", "Статья доступна только по подписке.", rulePaywall},
+		{"ui de startseite", "de", "Zur Startseite", ruleUI},
+		{"ui en back to homepage", "en", "Back to homepage", ruleUI},
+		{"ui zh bracket toolbar", "zh", "【纠错】【打印】【关闭】", ruleUI},
+		{"ui en bracket toolbar", "en", "[ Print ] [ Close ]", ruleUI},
+		{"share zh wechat follow", "zh", "扫码关注我们的微信公众号，获取更多资讯", ruleShare},
+
 		// the title repeated as a paragraph
 		{"title repeat", "en", "A headline about the programme", ruleTitle},
 	}
@@ -423,5 +432,18 @@ func TestHeadingWithDateIsNotAByline(t *testing.T) {
 	kept, _, _ := c.filter([]para{h, body}, "", "", "", nil, &rep)
 	if len(kept) != 2 {
 		t.Errorf("kept %q, removed %+v; want both paragraphs", kept, rep.Removed)
+	}
+}
+
+// TestDuplicateRuleCJK: Chinese paragraphs carry more per character, so a
+// repeated one counts as prose at fewer runes than a Latin one.
+func TestDuplicateRuleCJK(t *testing.T) {
+	c := New(Options{})
+	zh := "中央气象台今天继续发布寒潮蓝色预警，受强冷空气影响，中东部大部地区气温将下降8至12摄氏度。"
+	other := "气象专家提醒，公众应及时添衣保暖，外出注意防滑，农业生产需做好防寒防冻工作。"
+	var rep Report
+	kept, _, _ := c.filter([]para{mkPara(zh), mkPara(other), mkPara(zh)}, "", "", "", nil, &rep)
+	if diff := cmp.Diff([]string{zh, other}, kept); diff != "" {
+		t.Errorf("kept (-want +got):\n%s", diff)
 	}
 }
