@@ -184,6 +184,11 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 		}
 		if rule == "" {
 			rule = c.rules.phrase(p.text, lower, runes)
+			// A sentence someone said or that reports what was said is
+			// the article's, whatever prompt-like words it quotes.
+			if rule != "" && runes > 60 && isPromptLike(rule) && c.rules.reported(p.text, lower) {
+				rule = ""
+			}
 		}
 		// A heading is a byline only when it says so ("By Jane Doe"): "Russia
 		// Invades Ukraine 24 February 2022" is a title-case headline with a
@@ -288,6 +293,16 @@ func endsSentence(s string) bool {
 	r, _ := utf8.DecodeLastRuneInString(s)
 	switch r {
 	case '.', '!', '"', '”', '»', '’', '…', '。', '！', '」':
+		return true
+	}
+	return false
+}
+
+// isPromptLike: rules that match words a news story may quote or report
+// on (subscriptions, ad blockers, sign-ups, "read more").
+func isPromptLike(r string) bool {
+	switch r {
+	case ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleNewsletter, ruleComments, ruleShare, ruleVideo, ruleEvent, ruleRelated, ruleUpdate, ruleApp:
 		return true
 	}
 	return false

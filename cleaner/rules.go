@@ -89,6 +89,7 @@ type ruleSet struct {
 	fullDate  *regexp.Regexp  // a date with a year or a month name, not only a time
 	stampWord *regexp.Regexp  // updated, published, ...
 	cjkLabel  *regexp.Regexp  // "来源：", "作者：", "點擊：": labels of a portal's article-info line
+	speech    *regexp.Regexp  // reporting verbs: said, told, sagte, a déclaré, dijo, заявил, 表示
 }
 
 // Patterns are matched against the lower-cased paragraph. Go's \b only
@@ -460,8 +461,21 @@ func newRuleSet() *ruleSet {
 	rs.fullDate = regexp.MustCompile(`(?i)(\d{4}|ago|` + month + `|\d{1,2}月|\d{1,2}[-/.]\d{1,2}[-/.]\d{2})`)
 	rs.stampWord = regexp.MustCompile(`(?i)(updated|published|posted|modified|aktualisiert|veröffentlicht|publié|mis à jour|actualizado|publicado|обновлено|опубликовано|发布|更新)`)
 	rs.bio = regexp.MustCompile(`^\p{Lu}[\p{L}.'’-]+( \p{Lu}[\p{L}.'’-]+){0,3} (\([^)]{1,60}\) )?(is|was|has been) (a|an|the|our) [^.]{0,80}\b(writer|editor|reporter|correspondent|journalist|columnist|contributor|author|producer|curator|blogger|photographer)\b`)
+	rs.speech = regexp.MustCompile(`(\b(said|says|told|added|explained|announced|stated|wrote|sagte|sagt|erklärte|betonte|teilte [^.]{1,40} mit|dijo|afirmó|señaló|explicó|agregó|añadió|declaró|según)\b|\ba (déclaré|dit|indiqué|affirmé|expliqué|ajouté|annoncé)\b|(^|\P{L})(заявил|сказал|сообщил|отметил|по словам)|(表示|指出|透露|宣布))`)
 	rs.help = regexp.MustCompile(`^[^.!]{1,30}[?:]$`)
 	return rs
+}
+
+// reported says whether a paragraph is reported speech: it opens with a
+// quotation mark or carries a reporting verb ("the chief executive told
+// analysts", "sagte der Minister", "заявил").
+func (rs *ruleSet) reported(text, lower string) bool {
+	r, _ := utf8.DecodeRuneInString(text)
+	switch r {
+	case '"', '“', '«', '„', '「', '『', '‘':
+		return true
+	}
+	return rs.speech.MatchString(lower)
 }
 
 // phrase returns the first phrase rule matching the paragraph.

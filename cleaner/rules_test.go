@@ -335,6 +335,13 @@ func TestParagraphRules(t *testing.T) {
 		{"ui en bracket toolbar", "en", "[ Print ] [ Close ]", ruleUI},
 		{"share zh wechat follow", "zh", "扫码关注我们的微信公众号，获取更多资讯", ruleShare},
 
+		// reported speech quoting prompt words stays
+		{"quoted paywall words stay", "en", "\"Subscribe now for unlimited access was never a promise we could keep at the old price,\" the chief executive told analysts.", ""},
+		{"reported ad blocker policy stays", "en", "The company also said it would stop blocking users of ad blockers, after complaints that the policy locked out paying customers.", ""},
+		{"reported read more stays", "en", "Read more about the changes on the company's blog, the statement said, adding that details would follow.", ""},
+		{"reported de stays", "de", "Wir verwenden Cookies nur noch mit Zustimmung der Nutzer, sagte der Sprecher des Unternehmens am Dienstag.", ""},
+		{"short prompt with said-like word still goes", "en", "Read more: What the minister said", ruleRelated},
+
 		// the title repeated as a paragraph
 		{"title repeat", "en", "A headline about the programme", ruleTitle},
 	}
