@@ -21,6 +21,7 @@ type Config struct {
 	HTTP          HTTP          // the daemon's HTTP endpoints
 	ShutdownGrace time.Duration // how long in-flight work may finish on SIGTERM
 	Defaults      Settings      // crawl settings every job starts from
+	DefaultFilter Filter        // the filter keys of the defaults section
 	Jobs          []Job
 }
 
@@ -59,6 +60,20 @@ type Settings struct {
 	AllowPrivate  bool // allow loopback, private and link-local targets
 }
 
+// Filter says which cleaned documents a job writes. Its keys (min_words,
+// languages) sit with the crawl settings, under defaults and in each job,
+// and a job overrides the defaults key by key. It is apart from Settings
+// so that Settings stay comparable.
+type Filter struct {
+	// MinWords: a cleaned document with fewer words is not written
+	// (skipped as too_short); 0, the default, writes every article.
+	MinWords int
+	// Languages: ISO 639-1 codes; when set, a document whose detected
+	// language is another is not written (skipped as language). A document
+	// whose language is unknown is written. Empty, the default: any.
+	Languages []string
+}
+
 // Job is one configured crawl job with the defaults merged in.
 type Job struct {
 	Name     string
@@ -71,7 +86,8 @@ type Job struct {
 	Deny     []*regexp.Regexp
 	Article  []*regexp.Regexp
 	Settings
-	Line int // where the job starts in the file
+	Filter Filter
+	Line   int // where the job starts in the file
 }
 
 // Default values, documented in the README and deploy/winnow.example.yaml.
@@ -101,6 +117,14 @@ func DefaultSettings() Settings {
 	}
 }
 
+// DefaultFilter returns the filter used when defaults says nothing: every
+// article is written. No minimum length by default: the cleaner already
+// drops pages with no article text, and a threshold would silently drop
+// short but real articles (briefs, corrections) the user asked for.
+func DefaultFilter() Filter {
+	return Filter{MinWords: 0, Languages: nil}
+}
+
 // Default returns a configuration with every default and no jobs.
 func Default() *Config {
 	return &Config{
@@ -109,6 +133,7 @@ func Default() *Config {
 		HTTP:          HTTP{Listen: DefaultListen},
 		ShutdownGrace: DefaultShutdownGrace,
 		Defaults:      DefaultSettings(),
+		DefaultFilter: DefaultFilter(),
 	}
 }
 

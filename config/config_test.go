@@ -44,6 +44,12 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad-listen", []string{`http.listen (line 1): "9464": want host:port`}},
 		{"listen-open-without-token", []string{`http.listen (line 2): "0.0.0.0:9464" is not a loopback address and http.token_file is not set: anyone who can reach it could start runs; set a token_file or listen on 127.0.0.1`}},
 		{"negative-parallel", []string{`jobs[0].parallel (line 5): 0: must be at least 1`}},
+		{"negative-min-words", []string{`defaults.min_words (line 2): -1: must be at least 0`}},
+		{"bad-languages", []string{
+			`defaults.languages[0] (line 2): "english": want a two-letter ISO 639-1 code like "en" or "de"`,
+			`jobs[0].languages[0] (line 7): "EN": write language codes in lower case: "en"`,
+			`jobs[0].languages[1] (line 7): "xx": not an ISO 639-1 language code`,
+		}},
 		{"duplicate-key", []string{`jobs[0].schedule (line 4): duplicate key (first on line 3)`}},
 		{"syntax", []string{`line 3: yaml syntax: found unexpected end of stream`}},
 		{"not-a-list", []string{`jobs[0].seeds (line 4): expected a list, got "https://news.example/"`}},
@@ -111,6 +117,7 @@ func TestLoadValid(t *testing.T) {
 		Seeds, Sitemaps, Feeds []string
 		Allow, Deny, Article   []string
 		Settings               Settings
+		Filter                 Filter
 		HasCron                bool
 	}
 	view := func(j Job) jobView {
@@ -121,7 +128,7 @@ func TestLoadValid(t *testing.T) {
 			}
 			return out
 		}
-		return jobView{j.Name, j.Schedule, j.Seeds, j.Sitemaps, j.Feeds, res(j.Allow), res(j.Deny), res(j.Article), j.Settings, j.Cron != nil}
+		return jobView{j.Name, j.Schedule, j.Seeds, j.Sitemaps, j.Feeds, res(j.Allow), res(j.Deny), res(j.Article), j.Settings, j.Filter, j.Cron != nil}
 	}
 	defaults := Settings{
 		UserAgent: "winnow-test/1.0", Parallel: 2, Delay: 250 * time.Millisecond, Timeout: 10 * time.Second,
@@ -131,9 +138,11 @@ func TestLoadValid(t *testing.T) {
 	local.Parallel, local.Delay, local.MaxBody, local.MaxPages, local.RespectRobots, local.AllowPrivate = 8, 0, 1<<20, 100, false, true
 	want := []jobView{
 		{Name: "world-news", Schedule: "*/30 * * * *", Seeds: []string{"https://news.example/world/"},
-			Allow: []string{`^https://news\.example/`}, Article: []string{`/\d{4}/\d{2}/\d{2}/`}, Settings: defaults, HasCron: true},
+			Allow: []string{`^https://news\.example/`}, Article: []string{`/\d{4}/\d{2}/\d{2}/`}, Settings: defaults,
+			Filter: Filter{MinWords: 50, Languages: []string{"en", "de"}}, HasCron: true},
 		{Name: "local", Schedule: "CRON_TZ=Europe/Berlin @every 10m", Feeds: []string{"http://local.example/feed.xml"},
-			Sitemaps: []string{"http://local.example/sitemap.xml"}, Deny: []string{`\.pdf$`}, Settings: local, HasCron: true},
+			Sitemaps: []string{"http://local.example/sitemap.xml"}, Deny: []string{`\.pdf$`}, Settings: local,
+			Filter: Filter{Languages: []string{"zh"}}, HasCron: true},
 	}
 	var got []jobView
 	for _, j := range cfg.Jobs {
@@ -166,6 +175,9 @@ func TestDefaults(t *testing.T) {
 	want.State.Path = filepath.Join("out", ".winnow", "state.db")
 	if diff := cmp.Diff(want.Defaults, cfg.Jobs[0].Settings); diff != "" {
 		t.Errorf("job settings (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(Filter{}, cfg.Jobs[0].Filter); diff != "" {
+		t.Errorf("job filter (-want +got):\n%s", diff)
 	}
 	cfg.Jobs = nil
 	if diff := cmp.Diff(want, cfg); diff != "" {
@@ -263,7 +275,74 @@ func TestLoadDeployExample(t *testing.T) {
 	if diff := cmp.Diff(DefaultSettings(), cfg.Defaults); diff != "" {
 		t.Errorf("example defaults differ from DefaultSettings (-want +got):\n%s", diff)
 	}
+	if diff := cmp.Diff(DefaultFilter(), cfg.DefaultFilter); diff != "" {
+		t.Errorf("example defaults differ from DefaultFilter (-want +got):\n%s", diff)
+	}
 	if cfg.ShutdownGrace != DefaultShutdownGrace || cfg.HTTP.Listen != DefaultListen || cfg.Output != (Output{DefaultOutputDir, DefaultFormat}) {
 		t.Errorf("example top-level values differ from the defaults: %+v", cfg)
+	}
+}
+
+// TestFilterSettings: min_words and languages are merged per job like the
+// other settings, and checked strictly.
+func TestFilterSettings(t *testing.T) {
+	// The job is on lines 1-4; the job's own keys follow from line 5, and
+	// the defaults section, when a case has one, comes after them.
+	const job = "jobs:\n  - name: a\n    schedule: '@every 1h'\n    seeds: ['https://a.example/']\n"
+	type filter struct {
+		MinWords  int
+		Languages []string
+	}
+	tests := []struct {
+		name string
+		yaml string // appended to job
+		want filter
+		err  []string // the messages, without the file name
+	}{
+		{name: "none", want: filter{}},
+		{name: "defaults only", yaml: "defaults:\n  min_words: 80\n  languages: [en, fr]\n", want: filter{80, []string{"en", "fr"}}},
+		{name: "job overrides", yaml: "    min_words: 5\n    languages: [zh, ja]\ndefaults:\n  min_words: 80\n  languages: [en]\n",
+			want: filter{5, []string{"zh", "ja"}}},
+		{name: "job turns them off", yaml: "    min_words: 0\n    languages: []\ndefaults:\n  min_words: 80\n  languages: [en]\n",
+			want: filter{}},
+		{name: "null keeps the default", yaml: "    languages:\ndefaults:\n  languages: [en]\n", want: filter{0, []string{"en"}}},
+		{name: "duplicates dropped", yaml: "    languages: [en, de, en]\n", want: filter{0, []string{"en", "de"}}},
+		{name: "negative", yaml: "    min_words: -1\n", err: []string{`jobs[0].min_words (line 5): -1: must be at least 0`}},
+		{name: "not an integer", yaml: "    min_words: many\n", err: []string{`jobs[0].min_words (line 5): "many": expected an integer`}},
+		{name: "a name, not a code", yaml: "    languages: [english]\n",
+			err: []string{`jobs[0].languages[0] (line 5): "english": want a two-letter ISO 639-1 code like "en" or "de"`}},
+		{name: "three letters", yaml: "    languages: [deu]\n",
+			err: []string{`jobs[0].languages[0] (line 5): "deu": want a two-letter ISO 639-1 code: "de"`}},
+		{name: "upper case in defaults", yaml: "defaults:\n  languages: [en, DE]\n",
+			err: []string{`defaults.languages[1] (line 6): "DE": write language codes in lower case: "de"`}},
+		{name: "region", yaml: "    languages: [en-GB]\n",
+			err: []string{`jobs[0].languages[0] (line 5): "en-GB": want a two-letter ISO 639-1 code like "en" or "de"`}},
+		{name: "unknown", yaml: "    languages: [qq]\n", err: []string{`jobs[0].languages[0] (line 5): "qq": not an ISO 639-1 language code`}},
+		{name: "withdrawn", yaml: "    languages: [iw]\n", err: []string{`jobs[0].languages[0] (line 5): "iw": a withdrawn code; use "he"`}},
+		{name: "not a list", yaml: "    languages: en\n", err: []string{`jobs[0].languages (line 5): expected a list, got "en"`}},
+		{name: "not a string", yaml: "    languages: [12]\n", err: []string{`jobs[0].languages[0] (line 5): expected a string, got 12`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := job + tt.yaml
+			cfg, err := Parse("f.yaml", []byte(src))
+			if tt.err != nil {
+				var got []string
+				for _, e := range Problems(err) {
+					got = append(got, strings.TrimPrefix(e.Error(), "f.yaml: "))
+				}
+				if diff := cmp.Diff(tt.err, got); diff != "" {
+					t.Errorf("errors (-want +got):\n%s\nsource:\n%s", diff, src)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse:\n%v\nsource:\n%s", err, src)
+			}
+			f := cfg.Jobs[0].Filter
+			if diff := cmp.Diff(tt.want, filter{f.MinWords, f.Languages}); diff != "" {
+				t.Errorf("job filter (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -8,12 +8,14 @@ import (
 	"os"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"golang.org/x/text/language"
 	"gopkg.in/yaml.v3"
 )
 
@@ -162,7 +164,9 @@ func (d *decoder) decode(data []byte) *Config {
 			}
 		}},
 		{"shutdown_grace", d.duration(&cfg.ShutdownGrace, positive)},
-		{"defaults", func(n *yaml.Node, p string) { d.settings(n, p, &cfg.Defaults) }},
+		{"defaults", func(n *yaml.Node, p string) {
+			d.mapping(n, p, append(settingsFields(d, &cfg.Defaults), filterFields(d, &cfg.DefaultFilter)...))
+		}},
 		// jobs last: they start from the defaults, wherever those are written.
 		{"jobs", func(n *yaml.Node, p string) { jobsNode = n }},
 	})
@@ -218,10 +222,6 @@ func (d *decoder) token(n *yaml.Node, path, file string) string {
 	return tok
 }
 
-func (d *decoder) settings(n *yaml.Node, path string, s *Settings) {
-	d.mapping(n, path, settingsFields(d, s))
-}
-
 func settingsFields(d *decoder, s *Settings) []field {
 	return []field{
 		{"user_agent", d.str(&s.UserAgent, nonEmpty)},
@@ -234,6 +234,13 @@ func settingsFields(d *decoder, s *Settings) []field {
 		{"retries", d.integer(&s.Retries, 0)},
 		{"respect_robots", d.boolean(&s.RespectRobots)},
 		{"allow_private", d.boolean(&s.AllowPrivate)},
+	}
+}
+
+func filterFields(d *decoder, f *Filter) []field {
+	return []field{
+		{"min_words", d.integer(&f.MinWords, 0)},
+		{"languages", d.languages(&f.Languages)},
 	}
 }
 
@@ -252,7 +259,8 @@ func (d *decoder) jobs(n *yaml.Node, path string, cfg *Config) {
 	for i, jn := range n.Content {
 		jn = resolve(jn)
 		p := fmt.Sprintf("%s[%d]", path, i)
-		j := Job{Settings: cfg.Defaults, Line: jn.Line}
+		j := Job{Settings: cfg.Defaults, Filter: cfg.DefaultFilter, Line: jn.Line}
+		j.Filter.Languages = slices.Clone(j.Filter.Languages)
 		d.errCount = len(d.errs)
 		var nameNode, schedNode *yaml.Node
 		sources := 0 // seeds, sitemaps and feeds keys given, valid or not
@@ -270,6 +278,7 @@ func (d *decoder) jobs(n *yaml.Node, path string, cfg *Config) {
 			{"article", d.regexps(&j.Article)},
 		}
 		fields = append(fields, settingsFields(d, &j.Settings)...)
+		fields = append(fields, filterFields(d, &j.Filter)...)
 		d.mapping(jn, p, fields)
 		if jn.Kind != yaml.MappingNode {
 			continue
@@ -488,6 +497,59 @@ func (d *decoder) urls(dst *[]string) func(*yaml.Node, string) {
 			}
 		})
 	}
+}
+
+// languages decodes a list of ISO 639-1 codes. A list given replaces the
+// one inherited from defaults; an empty list means any language.
+func (d *decoder) languages(dst *[]string) func(*yaml.Node, string) {
+	return func(n *yaml.Node, p string) {
+		if n.Kind != yaml.SequenceNode {
+			d.list(n, p, nil) // null is "not set"; anything else is reported
+			return
+		}
+		var codes []string
+		d.list(n, p, func(item *yaml.Node, ip string) {
+			if err := CheckLanguage(item.Value); err != nil {
+				d.errorf(item, ip, "%v", err)
+				return
+			}
+			if !slices.Contains(codes, item.Value) {
+				codes = append(codes, item.Value)
+			}
+		})
+		*dst = codes
+	}
+}
+
+// CheckLanguage reports whether code is an ISO 639-1 language code as the
+// cleaner writes it in a Document's lang: two lower-case letters, in use.
+func CheckLanguage(code string) error {
+	if !isTwoLower(code) {
+		if lc := strings.ToLower(strings.TrimSpace(code)); isTwoLower(lc) {
+			return fmt.Errorf("%q: write language codes in lower case: %q", code, lc)
+		}
+		if b, err := language.ParseBase(code); err == nil {
+			if two := b.String(); isTwoLower(two) {
+				return fmt.Errorf("%q: want a two-letter ISO 639-1 code: %q", code, two)
+			}
+		}
+		return fmt.Errorf("%q: want a two-letter ISO 639-1 code like \"en\" or \"de\"", code)
+	}
+	if _, err := language.ParseBase(code); err != nil {
+		return fmt.Errorf("%q: not an ISO 639-1 language code", code)
+	}
+	// Withdrawn codes (iw, in, ji…): the cleaner writes the current one, so
+	// a filter on the old one would drop every document in that language.
+	if tag, err := language.Deprecated.Canonicalize(language.Make(code)); err == nil {
+		if b, _ := tag.Base(); isTwoLower(b.String()) && b.String() != code {
+			return fmt.Errorf("%q: a withdrawn code; use %q", code, b.String())
+		}
+	}
+	return nil
+}
+
+func isTwoLower(s string) bool {
+	return len(s) == 2 && s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z'
 }
 
 func (d *decoder) regexps(dst *[]*regexp.Regexp) func(*yaml.Node, string) {

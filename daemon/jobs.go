@@ -10,10 +10,13 @@ import (
 )
 
 // JobOptions maps a configured job, whose settings already have the
-// defaults merged in, onto the crawler's options.
-func JobOptions(cfg *config.Config, job config.Job) crawler.Options {
+// defaults merged in, onto the options of a run: the crawler's, and the
+// filter of what is written.
+func JobOptions(cfg *config.Config, job config.Job) RunOptions {
 	s := job.Settings
-	return crawler.Options{
+	f := job.Filter
+	f.Languages = append([]string(nil), f.Languages...)
+	return RunOptions{Filter: f, Options: crawler.Options{
 		Job:           job.Name,
 		Seeds:         append([]string(nil), job.Seeds...),
 		Sitemaps:      append([]string(nil), job.Sitemaps...),
@@ -31,7 +34,7 @@ func JobOptions(cfg *config.Config, job config.Job) crawler.Options {
 		RespectRobots: s.RespectRobots,
 		AllowPrivate:  s.AllowPrivate,
 		Retries:       s.Retries,
-	}
+	}}
 }
 
 // OpenStore opens the state backend the configuration names. The bolt

@@ -25,6 +25,7 @@ defaults:
   parallel: 3
   delay: 200ms
   max_depth: 1
+  min_words: 120
 jobs:
   - name: news
     schedule: "@every 1m"
@@ -39,9 +40,10 @@ jobs:
     timeout: 5s
     respect_robots: false
     allow_private: true
+    languages: [en, de]
 `)
 	got := JobOptions(cfg, cfg.Jobs[0])
-	want := crawler.Options{
+	want := RunOptions{Options: crawler.Options{
 		Job:           "news",
 		Seeds:         []string{"http://127.0.0.1:1/"},
 		Sitemaps:      []string{"http://127.0.0.1:1/sitemap.xml"},
@@ -59,7 +61,7 @@ jobs:
 		RespectRobots: false,
 		AllowPrivate:  true,
 		Retries:       2,
-	}
+	}, Filter: config.Filter{MinWords: 120, Languages: []string{"en", "de"}}}
 	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b *regexp.Regexp) bool { return a.String() == b.String() })); diff != "" {
 		t.Errorf("JobOptions (-want +got):\n%s", diff)
 	}

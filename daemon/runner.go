@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"winnow/cleaner"
+	"winnow/config"
 	"winnow/crawler"
 	"winnow/metrics"
 	"winnow/output"
@@ -21,20 +22,24 @@ import (
 
 // RunResult summarises one run of one job.
 type RunResult struct {
-	ID          string    `json:"id"`
-	Job         string    `json:"job"`
-	Start       time.Time `json:"start"`
-	End         time.Time `json:"end"`
-	Result      string    `json:"result"` // success, partial or failed
-	Fetched     int       `json:"fetched"`
-	Written     int       `json:"written"`
-	Replaced    int       `json:"replaced"`
-	Unchanged   int       `json:"unchanged"`
-	Skipped     int       `json:"skipped"`
-	FetchErrors int       `json:"fetch_errors"`
-	Disallowed  int       `json:"robots_disallowed"` // URLs robots.txt disallowed: not errors, but not fetched
-	PageErrors  int       `json:"page_errors"`
-	Err         string    `json:"error,omitempty"`
+	ID        string    `json:"id"`
+	Job       string    `json:"job"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end"`
+	Result    string    `json:"result"` // success, partial or failed
+	Fetched   int       `json:"fetched"`
+	Written   int       `json:"written"`
+	Replaced  int       `json:"replaced"`
+	Unchanged int       `json:"unchanged"`
+	Skipped   int       `json:"skipped"`
+	// SkippedBy breaks Skipped down by reason (not_article, too_short,
+	// language, duplicate, extract_failed); unchanged documents are in
+	// Unchanged.
+	SkippedBy   map[string]int `json:"skipped_by,omitempty"`
+	FetchErrors int            `json:"fetch_errors"`
+	Disallowed  int            `json:"robots_disallowed"` // URLs robots.txt disallowed: not errors, but not fetched
+	PageErrors  int            `json:"page_errors"`
+	Err         string         `json:"error,omitempty"`
 }
 
 // Progress is a snapshot of a run in progress, for the live progress line.
@@ -74,9 +79,11 @@ type pageJob struct {
 // outcome counts of one run, owned by the run's collector goroutine.
 type counts struct {
 	written, replaced, unchanged, skipped, pageErrors int
+	skippedBy                                         map[string]int
 }
 
-// Run crawls opts.Job once and returns its result. progress, when not nil,
+// Run crawls opts.Job once, writing the cleaned documents opts.Filter
+// lets through, and returns its result. progress, when not nil,
 // is called now and then from a goroutine of the run, never after Run returns.
 //
 // Stages: the crawler's workers call emit, which hands each page to a
@@ -86,7 +93,7 @@ type counts struct {
 // ends the run; the run ends when the crawl does or ctx is done. On
 // cancellation, fetches stop at once and the pages already handed to a
 // worker are still cleaned and written (a few per worker at most).
-func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, progress func(Progress)) RunResult {
+func (r *Runner) Run(ctx context.Context, runID string, opts RunOptions, progress func(Progress)) RunResult {
 	start := time.Now()
 	res := RunResult{ID: runID, Job: opts.Job, Start: start}
 	job := opts.Job
@@ -119,7 +126,7 @@ func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, pr
 		// changes nothing.)
 		opts.Refresh = true
 	}
-	cr, err := crawler.New(opts, r.store, r.m, r.log.With("run_id", runID)) // the crawler adds its component and job
+	cr, err := crawler.New(opts.Options, r.store, r.m, r.log.With("run_id", runID)) // the crawler adds its component and job
 	if err != nil {
 		return finish("failed", err)
 	}
@@ -136,7 +143,7 @@ func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, pr
 				// A page handed over is finished even when the run is
 				// cancelled: it is written whole and then marked done, so a
 				// shutdown loses no work and a restart does not redo it.
-				o := r.process(context.WithoutCancel(gctx), log, job, pj.page)
+				o := r.process(context.WithoutCancel(gctx), log, job, opts.Filter, pj.page)
 				pj.done <- o.err
 				results <- o // the tally reads until results is closed
 			}
@@ -195,6 +202,7 @@ func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, pr
 	res.FetchErrors = int(st.FetchErrors + st.HTTPErrors)
 	res.Disallowed = int(st.Robots)
 	res.Written, res.Replaced, res.Unchanged, res.Skipped, res.PageErrors = c.written, c.replaced, c.unchanged, c.skipped, c.pageErrors
+	res.SkippedBy = c.skippedBy
 	switch {
 	case crawlErr != nil && !errors.Is(crawlErr, context.Canceled) && !errors.Is(crawlErr, context.DeadlineExceeded):
 		return finish("failed", fmt.Errorf("crawl %s: %w", job, crawlErr))
@@ -211,6 +219,7 @@ func (r *Runner) Run(ctx context.Context, runID string, opts crawler.Options, pr
 // runOutcome is what one page came to.
 type runOutcome struct {
 	result string // written, replaced, unchanged, skipped, error
+	reason string // why skipped: the reason label of winnow_documents_skipped_total
 	err    error  // returned to emit: nil or wraps crawler.ErrPageFailed
 }
 
@@ -224,19 +233,24 @@ func (o runOutcome) add(c *counts) {
 		c.unchanged++
 	case "skipped":
 		c.skipped++
+		if c.skippedBy == nil {
+			c.skippedBy = map[string]int{}
+		}
+		c.skippedBy[o.reason]++
 	case "error":
 		c.pageErrors++
 	}
 }
 
-// process cleans and writes one page, recording the per-page metrics.
-func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, p crawler.Page) runOutcome {
+// process cleans one page and writes it unless filter keeps it out,
+// recording the per-page metrics.
+func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, filter config.Filter, p crawler.Page) runOutcome {
 	skip := func(reason string) runOutcome {
 		r.m.DocumentsSkipped.WithLabelValues(job, reason).Inc()
 		if reason == "unchanged" {
-			return runOutcome{result: "unchanged"}
+			return runOutcome{result: "unchanged", reason: reason}
 		}
-		return runOutcome{result: "skipped"}
+		return runOutcome{result: "skipped", reason: reason}
 	}
 	if p.Unchanged || p.Status == 304 {
 		return skip("unchanged")
@@ -254,6 +268,13 @@ func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, p cr
 		}
 		log.Debug("page not written", "url", p.URL, "reason", reason, "err", err)
 		return skip(reason)
+	}
+	if reason := skipReason(filter, doc); reason != "" {
+		log.Debug("page not written", "url", p.URL, "reason", reason, "words", Words(doc.Text()), "lang", doc.Lang)
+		return skip(reason)
+	}
+	if len(filter.Languages) > 0 && doc.Lang == "" {
+		log.Debug("language unknown: written anyway", "url", p.URL, "languages", filter.Languages)
 	}
 	doc.FetchedAt = p.FetchedAt
 	wr, err := r.sink.Write(ctx, job, doc)

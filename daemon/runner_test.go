@@ -111,18 +111,18 @@ func newRunnerEnv(t *testing.T) runnerEnv {
 	return runnerEnv{runner: NewRunner(cleaner.New(cleaner.Options{}), sink, store, m, nil), m: m, out: out}
 }
 
-func runnerOptions(seed string, article ...string) crawler.Options {
-	o := crawler.Options{
+func runnerOptions(seed string, article ...string) RunOptions {
+	o := RunOptions{Options: crawler.Options{
 		Job: "news", Seeds: []string{seed}, MaxDepth: 3, Parallel: 4, Timeout: 5 * time.Second,
 		RespectRobots: true, AllowPrivate: true, UserAgent: "winnow-test/1.0",
-	}
+	}}
 	for _, a := range article {
 		o.Article = append(o.Article, regexp.MustCompile(a))
 	}
 	return o
 }
 
-func (e runnerEnv) run(t *testing.T, opts crawler.Options) RunResult {
+func (e runnerEnv) run(t *testing.T, opts RunOptions) RunResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -16,13 +16,12 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"winnow/config"
-	"winnow/crawler"
 	"winnow/metrics"
 )
 
 // runner does one run of one job; *Runner is the real one.
 type runner interface {
-	Run(ctx context.Context, runID string, opts crawler.Options, progress func(Progress)) RunResult
+	Run(ctx context.Context, runID string, opts RunOptions, progress func(Progress)) RunResult
 }
 
 // Errors of Trigger, mapped to HTTP statuses by the jobs API.
@@ -62,7 +61,7 @@ type Scheduler struct {
 // jobState is what the Scheduler knows of one job.
 type jobState struct {
 	job     config.Job
-	opts    crawler.Options
+	opts    RunOptions
 	entry   cron.EntryID
 	running *RunningRun
 	history []RunResult // oldest first, at most KeepRuns
@@ -186,7 +185,7 @@ func (s *Scheduler) start(name, trigger string) (string, error) {
 	return id, nil
 }
 
-func (s *Scheduler) run(js *jobState, id, trigger string, opts crawler.Options) {
+func (s *Scheduler) run(js *jobState, id, trigger string, opts RunOptions) {
 	defer s.runs.Done()
 	log := s.log.With("job", opts.Job, "run_id", id)
 	log.Info("run started", "trigger", trigger)
@@ -218,7 +217,7 @@ func (s *Scheduler) run(js *jobState, id, trigger string, opts crawler.Options) 
 }
 
 // runSafe calls the runner, turning a panic into a failed run.
-func (s *Scheduler) runSafe(log *slog.Logger, id string, opts crawler.Options) (res RunResult) {
+func (s *Scheduler) runSafe(log *slog.Logger, id string, opts RunOptions) (res RunResult) {
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"winnow/config"
-	"winnow/crawler"
 	"winnow/metrics"
 )
 
@@ -34,7 +33,7 @@ func newFakeRunner() *fakeRunner {
 	return &fakeRunner{started: make(chan string, 100), release: make(chan struct{})}
 }
 
-func (f *fakeRunner) Run(ctx context.Context, runID string, opts crawler.Options, progress func(Progress)) RunResult {
+func (f *fakeRunner) Run(ctx context.Context, runID string, opts RunOptions, progress func(Progress)) RunResult {
 	f.mu.Lock()
 	f.calls = append(f.calls, opts.Job)
 	f.mu.Unlock()

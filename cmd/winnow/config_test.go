@@ -47,6 +47,10 @@ func TestConfigCheckBroken(t *testing.T) {
 			want: []string{`jobs[0].schedule (line 3): "@every 0s": the interval must be at least 1s`}},
 		{name: "open listen without token", yaml: "http: {listen: ':9464'}\n" + job,
 			want: []string{`http.listen (line 1): ":9464" is not a loopback address and http.token_file is not set: anyone who can reach it could start runs; set a token_file or listen on 127.0.0.1`}},
+		{name: "negative min_words", yaml: "defaults: {min_words: -1}\n" + job,
+			want: []string{`defaults.min_words (line 1): -1: must be at least 0`}},
+		{name: "language names", yaml: job + "    languages: [english, de]\n",
+			want: []string{`jobs[0].languages[0] (line 5): "english": want a two-letter ISO 639-1 code like "en" or "de"`}},
 		{name: "several at once", yaml: "output: {format: pdf}\ndefaults: {parallel: 0}\n" + job + "    max_depth: deep\n",
 			want: []string{
 				`output.format (line 1): "pdf": want txt or json`,

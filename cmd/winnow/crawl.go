@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +47,9 @@ type crawlOptions struct {
 	allow, deny, article, sitemaps, feeds stringList
 	ignoreRobots, allowPrivate            bool
 
+	minWords int
+	langs    stringList
+
 	progressEvery time.Duration // log-line interval when stderr is not a terminal
 	log           logFlags
 	urls          []string
@@ -74,6 +79,8 @@ func cmdCrawl(ctx context.Context, args []string, s streams) error {
 	fs.Var(&o.feeds, "feed", "RSS, Atom or JSON feed URL to read (repeatable)")
 	fs.BoolVar(&o.ignoreRobots, "ignore-robots", false, "do not obey robots.txt")
 	fs.BoolVar(&o.allowPrivate, "allow-private", false, "allow loopback, private and link-local targets")
+	fs.IntVar(&o.minWords, "min-words", config.DefaultFilter().MinWords, "do not write articles of fewer than `N` words (each Chinese, Japanese or Thai character counts as one); 0: no minimum")
+	fs.Var(&o.langs, "lang", "write only articles in language `CODE` (ISO 639-1); repeatable or comma-separated (--lang en,de); articles of unknown language are written (default: any language)")
 	fs.DurationVar(&o.progressEvery, "progress-interval", 5*time.Second, "interval of progress log lines when stderr is not a terminal")
 	o.log.register(fs)
 	rest, err := parseFlags(fs, args)
@@ -96,7 +103,7 @@ func cmdCrawl(ctx context.Context, args []string, s streams) error {
 		return err
 	}
 	pr.log = log
-	opts, stateCfg, err := o.crawlerOptions(s)
+	opts, stateCfg, err := o.runOptions(s)
 	if err != nil {
 		return err
 	}
@@ -106,11 +113,11 @@ func cmdCrawl(ctx context.Context, args []string, s streams) error {
 	return runCrawl(ctx, o, opts, stateCfg, log, pr, s)
 }
 
-// crawlerOptions builds the crawl from the config's job (when given), the
+// runOptions builds the crawl from the config's job (when given), the
 // flags set on the command line and the URLs.
-func (o *crawlOptions) crawlerOptions(s streams) (crawler.Options, config.State, error) {
+func (o *crawlOptions) runOptions(s streams) (daemon.RunOptions, config.State, error) {
 	var (
-		opts crawler.Options
+		opts daemon.RunOptions
 		st   = config.State{Backend: config.DefaultBackend}
 	)
 	if o.configPath != "" {
@@ -144,7 +151,7 @@ func (o *crawlOptions) crawlerOptions(s streams) (crawler.Options, config.State,
 		if name == "" {
 			name = "crawl"
 		}
-		opts = crawler.Options{Job: name, RespectRobots: true}
+		opts = daemon.RunOptions{Options: crawler.Options{Job: name, RespectRobots: true}}
 		for _, f := range []string{"user-agent", "depth", "max-pages", "parallel", "delay", "timeout", "retries"} {
 			o.set[f] = true // flag defaults are the config defaults
 		}
@@ -193,6 +200,25 @@ func (o *crawlOptions) crawlerOptions(s streams) (crawler.Options, config.State,
 		return opts, st, usagef("--timeout %v: want more than 0", o.timeout)
 	case o.retries < 0:
 		return opts, st, usagef("--retries %d: want 0 or more", o.retries)
+	case o.minWords < 0:
+		return opts, st, usagef("--min-words %d: want 0 or more", o.minWords)
+	}
+	if o.set["min-words"] {
+		opts.Filter.MinWords = o.minWords
+	}
+	if o.set["lang"] {
+		var langs []string
+		for _, v := range o.langs {
+			for _, code := range strings.Split(v, ",") {
+				if err := config.CheckLanguage(strings.TrimSpace(code)); err != nil {
+					return opts, st, usagef("--lang: %v", err)
+				}
+				if code = strings.TrimSpace(code); !slices.Contains(langs, code) {
+					langs = append(langs, code)
+				}
+			}
+		}
+		opts.Filter.Languages = langs
 	}
 	if o.set["user-agent"] {
 		opts.UserAgent = o.userAgent
@@ -234,7 +260,7 @@ func (o *crawlOptions) crawlerOptions(s streams) (crawler.Options, config.State,
 }
 
 // runCrawl does the crawl with the same Runner as the daemon, once.
-func runCrawl(ctx context.Context, o crawlOptions, opts crawler.Options, st config.State, log *slog.Logger, pr *progressReporter, s streams) error {
+func runCrawl(ctx context.Context, o crawlOptions, opts daemon.RunOptions, st config.State, log *slog.Logger, pr *progressReporter, s streams) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
@@ -312,7 +338,7 @@ func printSummary(w io.Writer, r daemon.RunResult, out string) {
 	fmt.Fprintf(w, "  fetched      %d (%.1f pages/s)\n", r.Fetched, rate)
 	fmt.Fprintf(w, "  written      %d (%d new, %d replaced)\n", r.Written+r.Replaced, r.Written, r.Replaced)
 	fmt.Fprintf(w, "  unchanged    %d\n", r.Unchanged)
-	fmt.Fprintf(w, "  skipped      %d\n", r.Skipped)
+	fmt.Fprintf(w, "  skipped      %d%s\n", r.Skipped, skippedBy(r.SkippedBy))
 	fmt.Fprintf(w, "  fetch errors %d\n", r.FetchErrors)
 	if r.Disallowed > 0 {
 		fmt.Fprintf(w, "  disallowed   %d (by robots.txt; --ignore-robots to fetch them)\n", r.Disallowed)
@@ -322,6 +348,19 @@ func printSummary(w io.Writer, r daemon.RunResult, out string) {
 	if r.Err != "" {
 		fmt.Fprintf(w, "  error        %s\n", r.Err)
 	}
+}
+
+// skippedBy lists the reasons documents were skipped for, like
+// " (language 1, too_short 2)", in the order of the reasons' names.
+func skippedBy(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, reason := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s %d", reason, m[reason]))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // progressReporter shows a live line on a terminal, or logs now and then.

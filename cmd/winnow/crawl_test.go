@@ -12,11 +12,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"winnow/daemon"
 )
@@ -92,6 +95,12 @@ func TestCrawlUsage(t *testing.T) {
 		{name: "bad parallel", args: []string{"crawl", "--parallel", "0", "http://127.0.0.1:1/"}, code: 2, want: "--parallel"},
 		{name: "bad duration", args: []string{"crawl", "--delay", "soon", "http://127.0.0.1:1/"}, code: 2, want: "-delay"},
 		{name: "missing config", args: []string{"crawl", "--config", "does-not-exist.yaml"}, code: 2, want: "does-not-exist.yaml"},
+		{name: "negative min-words", args: []string{"crawl", "--min-words", "-1", "http://127.0.0.1:1/"}, code: 2, want: "--min-words -1: want 0 or more"},
+		{name: "language name", args: []string{"crawl", "--lang", "english", "http://127.0.0.1:1/"}, code: 2,
+			want: `--lang: "english": want a two-letter ISO 639-1 code like "en" or "de"`},
+		{name: "bad code in a list", args: []string{"crawl", "--lang", "en,DE", "http://127.0.0.1:1/"}, code: 2,
+			want: `--lang: "DE": write language codes in lower case: "de"`},
+		{name: "help names the filters", args: []string{"crawl", "--help"}, code: 0, want: "repeatable or comma-separated (--lang en,de)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -387,5 +396,128 @@ func TestCrawlAllDisallowedByRobots(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "1 URL disallowed by robots.txt (--ignore-robots to fetch anyway)") {
 		t.Errorf("error does not name robots.txt:\n%s", r.stderr)
+	}
+}
+
+// serveLanguages serves a front page linking to four articles, long and
+// short, in English, German and Chinese, and a page with no article.
+func serveLanguages(t *testing.T) *httptest.Server {
+	t.Helper()
+	paras := func(s string, n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, "<p>%s (%d)</p>\n", s, i+1)
+		}
+		return b.String()
+	}
+	page := func(lang, title, body string) string {
+		return fmt.Sprintf(`<!doctype html><html lang="%s"><head><meta charset="utf-8"><title>%s</title></head>
+<body><nav><a href="/">Home</a></nav><article><h1>%s</h1>
+%s</article></body></html>`, lang, title, title, body)
+	}
+	const (
+		en = "The harbour board met on Tuesday evening and agreed, after a long and sometimes heated debate, to rebuild the old north pier before the winter storms arrive" // 28 words
+		de = "Der Hafenrat hat sich am Dienstagabend getroffen und nach einer langen und manchmal hitzigen Debatte beschlossen, den alten Nordpier vor den Winterstürmen neu zu bauen"
+		zh = "港务委员会周二晚上召开会议，经过长时间且有时激烈的辩论，同意在冬季风暴到来之前重建旧的北码头" // 42 characters, one field
+	)
+	pages := map[string]string{
+		"/a/pier.html":    page("en", "Pier to be rebuilt", paras(en, 6)), // 174 words
+		"/a/brief.html":   page("en", "Pier: in brief", paras(en, 2)),     // 58 words
+		"/a/hafen.html":   page("de", "Nordpier wird neu gebaut", paras(de, 6)),
+		"/a/matou.html":   page("zh", "北码头将重建", paras(zh, 4)), // 172 words, 8 space-separated fields
+		"/a/nothing.html": page("en", "Nothing here", ""),
+	}
+	var front strings.Builder
+	front.WriteString("<html><head><title>Front</title></head><body><ul>")
+	for _, p := range []string{"pier", "brief", "hafen", "matou", "nothing"} {
+		fmt.Fprintf(&front, `<li><a href="/a/%s.html">%s</a></li>`, p, p)
+	}
+	front.WriteString("</ul></body></html>")
+	pages["/"] = front.String()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := pages[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// writtenTitles returns the titles of the documents a crawl wrote to out.
+func writtenTitles(t *testing.T, out string) []string {
+	t.Helper()
+	var titles []string
+	for _, l := range readManifest(t, out) {
+		b, err := os.ReadFile(filepath.Join(out, l.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		titles = append(titles, strings.SplitN(string(b), "\n", 2)[0])
+	}
+	slices.Sort(titles)
+	return titles
+}
+
+func TestCrawlFilters(t *testing.T) {
+	site := serveLanguages(t)
+	base := []string{"crawl", "--allow-private", "--delay", "0", "--article", "/a/"}
+	tests := []struct {
+		name    string
+		args    []string
+		config  string // job keys, when the crawl runs a configured job
+		titles  []string
+		summary []string
+	}{
+		{name: "no filter", titles: []string{"Nordpier wird neu gebaut", "Pier to be rebuilt", "Pier: in brief", "北码头将重建"},
+			summary: []string{"written      4 (4 new, 0 replaced)", "skipped      1 (not_article 1)"}},
+		{name: "min-words and comma-separated lang", args: []string{"--min-words", "100", "--lang", "en,zh"},
+			titles:  []string{"Pier to be rebuilt", "北码头将重建"},
+			summary: []string{"written      2 (2 new, 0 replaced)", "skipped      3 (language 1, not_article 1, too_short 1)"}},
+		{name: "repeated lang", args: []string{"--lang", "de", "--lang", "zh"}, titles: []string{"Nordpier wird neu gebaut", "北码头将重建"},
+			summary: []string{"written      2 (2 new, 0 replaced)", "skipped      3 (language 2, not_article 1)"}},
+		{name: "min-words alone", args: []string{"--min-words", "100"},
+			titles:  []string{"Nordpier wird neu gebaut", "Pier to be rebuilt", "北码头将重建"},
+			summary: []string{"written      3 (3 new, 0 replaced)", "skipped      2 (not_article 1, too_short 1)"}},
+		{name: "config job", config: "    min_words: 100\n    languages: [de]\n", titles: []string{"Nordpier wird neu gebaut"},
+			summary: []string{"written      1 (1 new, 0 replaced)", "skipped      4 (language 2, not_article 1, too_short 1)"}},
+		{name: "flags override the config job", config: "    min_words: 100\n    languages: [de]\n", args: []string{"--lang", "en", "--min-words", "0"},
+			titles:  []string{"Pier to be rebuilt", "Pier: in brief"},
+			summary: []string{"written      2 (2 new, 0 replaced)", "skipped      3 (language 2, not_article 1)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			out := filepath.Join(dir, "out")
+			args := append(slices.Clone(base), "--out", out)
+			if tt.config != "" {
+				cfg := fmt.Sprintf("jobs:\n  - name: harbour\n    schedule: '@every 1h'\n    seeds: [%q]\n%s", site.URL+"/", tt.config)
+				path := filepath.Join(dir, "winnow.yaml")
+				if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--config", path)
+			}
+			args = append(args, tt.args...)
+			if tt.config == "" {
+				args = append(args, site.URL+"/") // else the job's seed
+			}
+			r := runWinnow(t, "", args...)
+			if r.code != 0 {
+				t.Fatalf("winnow %s: exit %d\n%s", strings.Join(args, " "), r.code, r.stderr)
+			}
+			if diff := cmp.Diff(tt.titles, writtenTitles(t, out)); diff != "" {
+				t.Errorf("documents written (-want +got):\n%s", diff)
+			}
+			for _, want := range append(tt.summary, "fetched      6") {
+				if !strings.Contains(r.stdout, want+"\n") && !strings.Contains(r.stdout, want+" (") {
+					t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+				}
+			}
+		})
 	}
 }
