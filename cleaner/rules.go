@@ -156,6 +156,7 @@ func newRuleSet() *ruleSet {
 				`^by (clicking|signing up|registering|creating an account|continuing)\b.{0,80}\b(you (agree|confirm|accept)|terms|privacy)`,
 				`\bforgot (your )?(password|username)`,
 				`^to (continue|keep) reading\b.{0,40}\b(register|sign ?up|log ?in|sign ?in|subscribe|create)`,
+				`\b(continue|keep) reading (by|when you|if you|after you)\b.{0,30}\b(register|sign(ing)? ?up|log(ging)? ?in|sign(ing)? in|subscrib|creat)`,
 				`^it (only )?takes (less than )?(a minute|a few seconds|seconds|\d+ seconds) to (register|sign ?up|create|join)`,
 				`\byou('ll| will) (get|enjoy|have) (unlimited|full|free) access\b`,
 				`\bprotected by recaptcha\b`,
@@ -413,7 +414,7 @@ func newRuleSet() *ruleSet {
 	// and the rule table tests fail when one is missing.
 	needs := map[string][]string{
 		rulePaywall: {"subscri", "abonn", "limit", "free", "abo", "подписк", "premium", "weiterlesen", "réservé", "suscri", "socios", "подписчик", "全文"},
-		ruleLogin: {"regist", "sign", "log", "account", "access", "weiterlesen", "member", "subscriber", "password", "recaptcha", "anmeld", "einlogg", "konto", "abo", "kunde",
+		ruleLogin: {"regist", "sign", "log", "account", "access", "weiterlesen", "reading", "member", "subscriber", "password", "recaptcha", "anmeld", "einlogg", "konto", "abo", "kunde",
 			"passwort", "connect", "inscri", "identifi", "compte", "déjà", "mot de passe", "sesión", "cuenta", "contraseña", "suscriptor",
 			"регистр", "войдите", "авториз", "уже есть", "пароль", "登", "注册", "註冊", "密碼", "用戶", "帐号", "帳號", "账号", "驗證", "會員", "歡迎", "用户", "密码", "验证", "换一张", "看不清", "会员", "欢迎", "ログイン", "会員", "パスワード", "로그인", "회원", "비밀번호"},
 		ruleCookie:     {"cookie", "galleta", "traceur", "куки", "continuing", "browsing", "using"},

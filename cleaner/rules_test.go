@@ -335,6 +335,9 @@ func TestParagraphRules(t *testing.T) {
 		{"ui en bracket toolbar", "en", "[ Print ] [ Close ]", ruleUI},
 		{"share zh wechat follow", "zh", "扫码关注我们的微信公众号，获取更多资讯", ruleShare},
 
+		{"login en continue reading by registering", "en", "Please continue reading by registering for free", ruleLogin},
+		{"login en keep reading when you subscribe", "en", "Keep reading when you subscribe or create an account", ruleLogin},
+
 		// reported speech quoting prompt words stays
 		{"quoted paywall words stay", "en", "\"Subscribe now for unlimited access was never a promise we could keep at the old price,\" the chief executive told analysts.", ""},
 		{"reported ad blocker policy stays", "en", "The company also said it would stop blocking users of ad blockers, after complaints that the policy locked out paying customers.", ""},
