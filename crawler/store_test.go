@@ -3,16 +3,14 @@ package crawler
 import (
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"winnow/internal/testredis"
 )
 
 // stores returns one fresh store of each backend; Redis runs as a real
@@ -26,38 +24,12 @@ func stores(t *testing.T) map[string]func(t *testing.T) Store {
 
 func openTestRedis(t *testing.T) *RedisStore {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	srv := testredis.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := OpenRedis(ctx, srv.Addr)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not installed (apt-get install -y redis-server)")
-		}
-		t.Skip("redis-server not installed (apt-get install -y redis-server)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	var s *RedisStore
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		s, err = OpenRedis(ctx, addr)
-		cancel()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on %s: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+		t.Fatalf("redis-server on %s: %v", srv.Addr, err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s

@@ -2,10 +2,8 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,6 +14,7 @@ import (
 
 	"winnow/config"
 	"winnow/crawler"
+	"winnow/internal/testredis"
 )
 
 func TestJobOptions(t *testing.T) {
@@ -116,28 +115,10 @@ func TestOpenStoreBolt(t *testing.T) {
 
 // TestOpenStoreRedis runs against a real redis-server on a loopback port.
 func TestOpenStoreRedis(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
+	srv := testredis.Start(t)
+	s, err := OpenStore(config.State{Backend: "redis", Addr: srv.Addr})
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not installed (apt-get install -y redis-server)")
-		}
-		t.Skip("redis-server not installed (apt-get install -y redis-server)")
-	}
-	addr := closedAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	var s crawler.Store
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if s, err = OpenStore(config.State{Backend: "redis", Addr: addr}); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(fmt.Errorf("redis-server on %s: %w", addr, err))
-		}
 	}
 	defer s.Close()
 	if err := s.Ping(context.Background()); err != nil {

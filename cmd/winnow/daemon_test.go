@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"winnow/demo"
+	"winnow/internal/testredis"
 )
 
 // testSite serves the demo's sample news site (12 articles). The first
@@ -626,41 +627,9 @@ func TestDaemonRedisDownLogsJSON(t *testing.T) {
 	}
 }
 
-// startRedis runs a real redis-server on a free loopback port.
-func startRedis(t *testing.T) (addr string, proc *os.Process) {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("redis-server not installed (apt-get install -y redis-server)")
-		}
-		t.Skip("redis-server not installed (apt-get install -y redis-server)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr = ln.Addr().String()
-	ln.Close()
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	eventually(t, 10*time.Second, "redis-server listening on "+addr, func() bool {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return addr, cmd.Process
-}
-
 func TestDaemonRedisState(t *testing.T) {
 	t.Parallel()
-	redisAddr, _ := startRedis(t)
+	redisAddr := testredis.Start(t).Addr
 	site, _ := testSite(t, -1)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
@@ -705,12 +674,12 @@ func TestDaemonShutdownStuck(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			redisAddr, redisProc := startRedis(t)
+			redis := testredis.Start(t)
 			site, release := testSite(t, 3)
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out")
 			cfg := strings.Replace(daemonConfig(site.URL, out, "@every 1h", ""), "shutdown_grace: 10s", "shutdown_grace: "+tt.grace, 1) +
-				fmt.Sprintf("state: {backend: redis, addr: %q}\n", redisAddr)
+				fmt.Sprintf("state: {backend: redis, addr: %q}\n", redis.Addr)
 			cfgPath := writeFile(t, filepath.Join(dir, "winnow.yaml"), cfg)
 			d := startDaemon(t, cfgPath)
 			if r := runWinnow(t, "", "trigger", "--addr", d.addr, "gazette"); r.code != 0 {
@@ -723,9 +692,7 @@ func TestDaemonShutdownStuck(t *testing.T) {
 			time.Sleep(200 * time.Millisecond) // let the crawl reach the held pages
 			// Pause redis, then let the held page through: its store update
 			// hangs, and a store call does not stop for a cancelled run.
-			if err := redisProc.Signal(syscall.SIGSTOP); err != nil {
-				t.Fatal(err)
-			}
+			redis.Pause(t)
 			release()
 			time.Sleep(300 * time.Millisecond)
 			d.signal(syscall.SIGTERM)
@@ -760,9 +727,7 @@ func TestDaemonShutdownStuck(t *testing.T) {
 			}
 
 			// Redis back, site open: the next start resumes and finishes.
-			if err := redisProc.Signal(syscall.SIGCONT); err != nil {
-				t.Fatal(err)
-			}
+			redis.Resume(t)
 			d2 := startDaemon(t, cfgPath)
 			if r := runWinnow(t, "", "trigger", "--addr", d2.addr, "gazette"); r.code != 0 {
 				t.Fatalf("trigger after restart: %d %s", r.code, r.stderr)
