@@ -39,6 +39,7 @@ const (
 	ruleUI         = "ui_label"
 	ruleTypo       = "typo_prompt"
 	ruleApp        = "app_promo"
+	rulePrevNext   = "prev_next_link"
 	ruleByline     = "byline_timestamp"
 	ruleSource     = "source_line"
 	ruleForeign    = "foreign_script"
@@ -53,7 +54,7 @@ const (
 // the order Rules reports them.
 var paragraphRules = []string{
 	ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleShare, ruleNewsletter, ruleComments, ruleVideo, ruleEvent,
-	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleContrib, ruleBio, ruleDisclaimer, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, rulePhoto, ruleReading, ruleUI, ruleTypo, ruleApp, ruleByline,
+	ruleRelated, ruleTags, ruleMobile, ruleTop, ruleUpdate, ruleAd, ruleBreadcrumb, ruleAgency, ruleContrib, ruleBio, ruleDisclaimer, ruleCopyright, ruleAffiliate, ruleJS, rulePageURL, rulePhoto, ruleReading, ruleUI, ruleTypo, ruleApp, rulePrevNext, ruleByline,
 	ruleSource, ruleForeign, ruleDuplicate, ruleLinkDense, ruleTitle, ruleHelp, ruleNoText,
 }
 
@@ -305,6 +306,7 @@ func newRuleSet() *ruleSet {
 			`^(tags?|tagged( with)?|keywords?|topics?|filed under|categories|category|schlagworte|schlagwörter|themen|mots[- ]clés|étiquettes|thèmes|etiquetas|palabras clave|temas|теги|метки|ключевые слова|темы|рубрики)\s*[:：]`,
 			`^(标签|標籤|关键词|關鍵詞|关键字|關鍵字|分类|分類|滚动新闻|滾動新聞)`,
 			`^(archivado en|publicado en|classé dans|abgelegt unter|filed in|more about|más sobre|mehr über)\s*[:：]`,
+			`^(posted in|filed (in|under)|publicado en|publié dans|veröffentlicht in|опубликовано в) [^.]{1,60}$`,
 		)},
 		{ruleMobile, ph(60,
 			`^(exit|switch to|view|go to|back to) (the )?(mobile|desktop|full|classic|standard|amp|non-amp) (version|site|view|website)`,
@@ -385,6 +387,13 @@ func newRuleSet() *ruleSet {
 			`\b(ctrl|strg|ctl)\s*\+\s*(enter|entrée|intro|ввод)\b`,
 			`^(found|spotted|see) (a|an) (typo|mistake|error)\b`, `^(fehler|tippfehler) gefunden\b`, `^(vous avez )?(trouvé|repéré) une (faute|erreur)`,
 			`^(has |¿has )?(encontrado|visto) (un|una) (error|errata)`, `(нашли|заметили) ошибку`, `(发现|發現)(错误|錯誤|错别字)`,
+		)},
+		// Links to the neighbouring posts: "« Previous post: …", "下一篇：…".
+		{rulePrevNext, ph(160,
+			`^[«‹<←]?\s*(previous|next|prev|older|newer) (post|article|story|entry|item)\b`,
+			`^[«‹<←]?\s*(vorherige[rs]?|nächste[rs]?) (beitrag|artikel|eintrag)\b`, `^[«‹<←]?\s*(article )?(précédent|suivant)\s*[:：]`,
+			`^[«‹<←]?\s*(entrada|artículo|nota|noticia) (anterior|siguiente)\b`, `^[«‹<←]?\s*(anterior|siguiente)\s*[:：]`,
+			`^[«‹<←]?\s*(предыдущая|следующая) (статья|новость|запись|публикация)`, `^(上一篇|下一篇|上一条|下一条|上一則|下一則|上一頁|下一頁)`,
 		)},
 		{ruleApp, ph(160,
 			`^(download|get|install|try) (our|the)( free| new)?( [a-z0-9]+){0,3} (app|application)\b`,

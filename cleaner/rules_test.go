@@ -338,6 +338,15 @@ func TestParagraphRules(t *testing.T) {
 		{"login en continue reading by registering", "en", "Please continue reading by registering for free", ruleLogin},
 		{"login en keep reading when you subscribe", "en", "Keep reading when you subscribe or create an account", ruleLogin},
 
+		{"prevnext en previous post", "en", "« Previous post: Library reopens after refurbishment", rulePrevNext},
+		{"prevnext en next post", "en", "Next post: Summer fair returns to the park »", rulePrevNext},
+		{"prevnext de", "de", "Nächster Beitrag: Feuerwehr erhält neues Fahrzeug", rulePrevNext},
+		{"prevnext es", "es", "Entrada anterior: Sube la gasolina", rulePrevNext},
+		{"prevnext ru", "ru", "Следующая статья: Когда откроют новые станции", rulePrevNext},
+		{"prevnext zh", "zh", "上一篇：多地出台措施促进消费", rulePrevNext},
+		{"prevnext sentence stays", "en", long("en", "Next year's budget will be the last before the election, the minister said."), ""},
+		{"tags en posted in", "en", "Posted in Local News | 7 Comments", ruleTags},
+
 		// reported speech quoting prompt words stays
 		{"quoted paywall words stay", "en", "\"Subscribe now for unlimited access was never a promise we could keep at the old price,\" the chief executive told analysts.", ""},
 		{"reported ad blocker policy stays", "en", "The company also said it would stop blocking users of ad blockers, after complaints that the policy locked out paying customers.", ""},
