@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	nurl "net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -412,11 +413,50 @@ func normKey(s string) string {
 	return b.String()
 }
 
-// looseDateRe finds the dates of visible timestamp lines: ISO-like numbers
-// or English day-month-year / month-day-year.
-var looseDateRe = regexp.MustCompile(`(?i)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})|(\d{1,2})(?:st|nd|rd|th)?\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?\s+(\d{4})|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})`)
+// monthNames maps month names and abbreviations of the languages the
+// rules cover (English, German, French, Spanish, Portuguese, Italian,
+// Russian genitive) to months, for visible datelines.
+var monthNames = func() map[string]time.Month {
+	m := map[string]time.Month{}
+	for i, names := range [12]string{
+		"jan january januar janvier enero janeiro gennaio января янв",
+		"feb february februar février fevrier febrero fevereiro febbraio февраля фев",
+		"mar march märz maerz mars marzo março marco марта мар",
+		"apr april avril abril aprile апреля апр",
+		"may mai mayo maio maggio мая",
+		"jun june juni juin junio junho giugno июня июн",
+		"jul july juli juillet julio julho luglio июля июл",
+		"aug august août aout agosto августа авг",
+		"sep sept september septembre septiembre setembro settembre сентября сен",
+		"oct october oktober octobre octubre outubro ottobre октября окт",
+		"nov november novembre noviembre novembro ноября ноя",
+		"dec december dezember décembre decembre diciembre dezembro dicembre декабря дек",
+	} {
+		for _, n := range strings.Fields(names) {
+			m[n] = time.Month(i + 1)
+		}
+	}
+	return m
+}()
 
-var monthAbbr = map[string]time.Month{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}
+// looseDateRe finds the dates of visible timestamp lines: ISO-like numbers,
+// European day.month.year, and day-month-year / month-day-year with month
+// names in any of the languages above.
+var looseDateRe = func() *regexp.Regexp {
+	names := make([]string, 0, len(monthNames))
+	for n := range monthNames {
+		names = append(names, regexp.QuoteMeta(n))
+	}
+	// Longest first, so "marzo" is not read as "mar".
+	sort.Slice(names, func(i, j int) bool {
+		if len(names[i]) != len(names[j]) {
+			return len(names[i]) > len(names[j])
+		}
+		return names[i] < names[j]
+	})
+	month := `(` + strings.Join(names, "|") + `)`
+	return regexp.MustCompile(`(?i)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})|(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{1,2})(?:st|nd|rd|th|er|\.)?\s+(?:de\s+)?` + month + `\.?,?\s+(?:de\s+|del\s+)?(\d{4})|` + month + `\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})`)
+}()
 
 // looseDate reads the calendar date of a timestamp line; zero when none.
 func looseDate(s string) time.Time {
@@ -434,12 +474,17 @@ func looseDate(s string) time.Time {
 		d, _ = strconv.Atoi(m[3])
 	case m[4] != "":
 		d, _ = strconv.Atoi(m[4])
-		mon = monthAbbr[strings.ToLower(m[5])]
+		mm, _ := strconv.Atoi(m[5])
+		mon = time.Month(mm)
 		y, _ = strconv.Atoi(m[6])
-	default:
-		mon = monthAbbr[strings.ToLower(m[7])]
-		d, _ = strconv.Atoi(m[8])
+	case m[7] != "":
+		d, _ = strconv.Atoi(m[7])
+		mon = monthNames[strings.ToLower(m[8])]
 		y, _ = strconv.Atoi(m[9])
+	default:
+		mon = monthNames[strings.ToLower(m[10])]
+		d, _ = strconv.Atoi(m[11])
+		y, _ = strconv.Atoi(m[12])
 	}
 	if mon < 1 || mon > 12 || d < 1 || d > 31 || y < 1995 || y > time.Now().Year()+1 {
 		return time.Time{}

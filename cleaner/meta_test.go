@@ -131,6 +131,13 @@ func TestLooseDate(t *testing.T) {
 		{"Posted Nov. 18, 2019", "2019-11-18"},
 		{"2022年2月8日 09:00", "2022-02-08"},
 		{"31 February 2022", ""},
+		{"Madrid, 29 de noviembre de 2023", "2023-11-29"},
+		{"Publié le 14 avril 2023 à 18h32", "2023-04-14"},
+		{"05.03.2024, 11:20 Uhr", "2024-03-05"},
+		{"11. Februar 2022", "2022-02-11"},
+		{"17 ноября 2023, 12:40", "2023-11-17"},
+		{"Sept. 5, 2021", "2021-09-05"},
+		{"12 marzo 2020", "2020-03-12"},
 		{"no date here", ""},
 	}
 	for _, tt := range tests {
@@ -180,8 +187,8 @@ func TestBylineNearHeading(t *testing.T) {
 	tests := []struct {
 		name, body, author, date string
 	}{
-		{"french by-word", `<h1>Réforme des retraites</h1><p class="a">Par Julien Marchand</p><p>Publié le 14 avril 2023 à 18h32</p>` + story, "Julien Marchand", ""},
-		{"russian text label after a date", `<h1>Новая станция метро</h1><div><span>17 ноября 2023, 12:40</span> <span>Текст: Анна Смирнова</span></div>` + story, "Анна Смирнова", ""},
+		{"french by-word", `<h1>Réforme des retraites</h1><p class="a">Par Julien Marchand</p><p>Publié le 14 avril 2023 à 18h32</p>` + story, "Julien Marchand", "2023-04-14"},
+		{"russian text label after a date", `<h1>Новая станция метро</h1><div><span>17 ноября 2023, 12:40</span> <span>Текст: Анна Смирнова</span></div>` + story, "Анна Смирнова", "2023-11-17"},
 		{"portal info line gives the date", `<h1>我国首条跨海高铁全线贯通</h1><div class="info">发布时间：2023年9月28日 10:15　来源：新华网　点击：</div>` + story, "", "2023-09-28"},
 		{"name and agency", `<h1>Wildfire forces evacuation</h1><div><span>By Maria Delgado, Associated Press</span> <span>June 13, 2022 3:00 PM</span></div>` + story, "Maria Delgado", "2022-06-13"},
 		{"prose right after the heading reads nothing", `<h1>Storm</h1>` + story + `<p>By Jane Doe</p>`, "", ""},

@@ -237,6 +237,7 @@ func newRuleSet() *ruleSet {
 			`(关注|關注)(我们|我們|本站)?(的)?(官方)?(微信|微博|公众号|公眾號|抖音|头条号)`,
 			`^(síguenos|siguenos|únete a nuestro canal|suivez-nous|rejoignez notre chaîne|folgen sie uns|abonnieren sie unseren kanal)\b`,
 			`\b(share (this|the) (article|story|post)|click to share|share (it|this) with (a|your) friends?)\b`,
+			`(compártel[ao]|comparte (esta|la) (noticia|nota)|partagez (cet|l') ?article|teilen sie (diesen|den) (artikel|beitrag)|поделитесь (новостью|статьей|статьёй|с друзьями))`,
 		)},
 		{ruleNewsletter, join(
 			ph(260,
@@ -428,7 +429,7 @@ func newRuleSet() *ruleSet {
 			"регистр", "войдите", "авториз", "уже есть", "пароль", "登", "注册", "註冊", "密碼", "用戶", "帐号", "帳號", "账号", "驗證", "會員", "歡迎", "用户", "密码", "验证", "换一张", "看不清", "会员", "欢迎", "ログイン", "会員", "パスワード", "로그인", "회원", "비밀번호"},
 		ruleCookie:     {"cookie", "galleta", "traceur", "куки", "continuing", "browsing", "using"},
 		ruleAdblock:    {"block", "whitelist", "allowlist", "how to", "your ad", "allow ads", "enable ads", "bloqueur", "bloqueador", "блокировщик", "广告"},
-		ruleShare:      {"share", "reach", "email", "e-mail", "contact", "关注", "關注", "channel", "telegram", "whatsapp", "youtube", "instagram", "facebook", "twitter", "tiktok", "viber"},
+		ruleShare:      {"share", "reach", "email", "e-mail", "contact", "关注", "關注", "compárt", "comparte", "partagez", "teilen sie", "поделитесь", "channel", "telegram", "whatsapp", "youtube", "instagram", "facebook", "twitter", "tiktok", "viber"},
 		ruleContrib:    {"contribu", "beigetragen", "mitgearbeitet", "colaboró"},
 		ruleNewsletter: {"newsletter", "inbox", "e-mail", "email", "briefing", "рассылк", "订阅", "boletín", "lettre", "подпиш", "deliver", "issues"},
 		ruleComments:   {"join", "comment", "repl", "kommentar", "diskutieren", "commentaire", "comentario", "comentário", "комментари", "评论", "moderat"},
@@ -467,7 +468,7 @@ func newRuleSet() *ruleSet {
 	rs.sourceW = regexp.MustCompile(`(?i)(原网页|原文|来源|來源|出处|出處|稿源|source|quelle|fuente|источник)`)
 	rs.cjkLabel = regexp.MustCompile(`(来源|來源|出处|出處|稿源|作者|记者|記者|编辑|編輯|责编|責編|时间|時間|日期|点击|點擊|浏览|瀏覽|阅读|閱讀|人气|人氣|字号|字號|评论|評論)(次数|次數|数|數|量)?\s*[:：]`)
 	rs.teaser = regexp.MustCompile(`^.{15,160} \| \p{Lu}[\p{L}'’.\-]+( \p{Lu}[\p{L}'’.\-]+){0,3}$`)
-	rs.social = regexp.MustCompile(`^((share( this( article| story| page)?)?|teilen|partager|compartir|поделиться|分享到?)\s*[:：]?\s*)?((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms)[\s,|/•·]*){2,}$`)
+	rs.social = regexp.MustCompile(`^((share( this( article| story| page)?)?|teilen|partager|compartir|поделиться|分享到?)\s*[:：]?\s*)?((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms|imprimir|drucken|imprimer|печать|打印|(send|enviar|envoyer|senden)( by| por| par| per)? (e-?mail|correo)|per e-?mail (senden|teilen))[\s,|/•·]*){2,}$`)
 	rs.fullDate = regexp.MustCompile(`(?i)(\d{4}|ago|` + month + `|\d{1,2}月|\d{1,2}[-/.]\d{1,2}[-/.]\d{2})`)
 	rs.stampWord = regexp.MustCompile(`(?i)(updated|published|posted|modified|aktualisiert|veröffentlicht|publié|mis à jour|actualizado|publicado|обновлено|опубликовано|发布|更新)`)
 	rs.bio = regexp.MustCompile(`^\p{Lu}[\p{L}.'’-]+( \p{Lu}[\p{L}.'’-]+){0,3} (\([^)]{1,60}\) )?(is|was|has been) (a|an|the|our) [^.]{0,80}\b(writer|editor|reporter|correspondent|journalist|columnist|contributor|author|producer|curator|blogger|photographer)\b`)

@@ -347,6 +347,10 @@ func TestParagraphRules(t *testing.T) {
 		{"prevnext sentence stays", "en", long("en", "Next year's budget will be the last before the election, the minister said."), ""},
 		{"tags en posted in", "en", "Posted in Local News | 7 Comments", ruleTags},
 
+		{"share es compartela", "es", "¿Te ha gustado esta noticia? Compártela en tus redes sociales", ruleShare},
+		{"share es print mail row", "es", "Imprimir | Enviar por correo", ruleShare},
+		{"share de teilen sie", "de", "Teilen Sie diesen Artikel mit Ihren Freunden", ruleShare},
+
 		// reported speech quoting prompt words stays
 		{"quoted paywall words stay", "en", "\"Subscribe now for unlimited access was never a promise we could keep at the old price,\" the chief executive told analysts.", ""},
 		{"reported ad blocker policy stays", "en", "The company also said it would stop blocking users of ad blockers, after complaints that the policy locked out paying customers.", ""},
