@@ -1,6 +1,7 @@
 package cleaner
 
 import (
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -59,6 +60,26 @@ func linesAfterHeading(root *html.Node) []string {
 	return out
 }
 
+// plausibleAuthor: a name read from a line under the heading counts when
+// the line says so with a by-word ("Par …", "Текст: …"), or when it is two
+// or three words on a line of at most two parts. A lone word is a
+// dateline's place ("Madrid, 29 de noviembre de 2023"); a line of many
+// "·" parts is a metadata strip ("Leipzig · 17.01.2024 · Lesezeit 3
+// Minuten").
+func plausibleAuthor(line, name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, w := range strings.Fields(line) {
+		if isByWord(w) {
+			return true
+		}
+	}
+	n := len(strings.Fields(name))
+	parts := len(strings.FieldsFunc(line, func(r rune) bool { return r == '·' || r == '|' || r == '•' }))
+	return n >= 2 && n <= 3 && parts <= 2
+}
+
 func hasBlockChild(n *html.Node) bool {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		if c.Type == html.ElementNode && isBlock(c.DataAtom) {
@@ -74,7 +95,7 @@ func hasBlockChild(n *html.Node) bool {
 func (rs *ruleSet) bylineNearHeading(lines []string) (author string, date time.Time) {
 	for _, l := range lines {
 		rule, a := rs.bylineOrStamp(l, false)
-		if rule == ruleByline && author == "" {
+		if rule == ruleByline && author == "" && plausibleAuthor(l, a) {
 			author = a
 		}
 		if (rule == ruleByline || rule == ruleSource) && date.IsZero() {

@@ -193,6 +193,9 @@ func TestBylineNearHeading(t *testing.T) {
 		{"name and agency", `<h1>Wildfire forces evacuation</h1><div><span>By Maria Delgado, Associated Press</span> <span>June 13, 2022 3:00 PM</span></div>` + story, "Maria Delgado", "2022-06-13"},
 		{"prose right after the heading reads nothing", `<h1>Storm</h1>` + story + `<p>By Jane Doe</p>`, "", ""},
 		{"no heading", `<p>By Jane Doe</p>` + story, "", ""},
+		{"dateline place is no author", `<h1>Inflación en España baja</h1><p><i>Madrid, 29 de noviembre de 2023</i></p>` + story, "", "2023-11-29"},
+		{"metadata strip is no author", `<h1>Mietpreise in Leipzig steigen</h1><p>Leipzig · 17.01.2024 · Lesezeit 3 Minuten</p>` + story, "", "2024-01-17"},
+		{"name and date without a by-word", `<h1>Dakar : le nouveau TER</h1><div><span>21 décembre 2023</span> <span>Aminata Diallo</span></div>` + story, "Aminata Diallo", "2023-12-21"},
 	}
 	rs := newRuleSet()
 	for _, tt := range tests {
