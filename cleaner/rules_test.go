@@ -351,6 +351,12 @@ func TestParagraphRules(t *testing.T) {
 		{"share es print mail row", "es", "Imprimir | Enviar por correo", ruleShare},
 		{"share de teilen sie", "de", "Teilen Sie diesen Artikel mit Ihren Freunden", ruleShare},
 
+		{"adblock allow list", "en", "Please add us to your allow list to keep reading.", ruleAdblock},
+		{"comments now open", "en", "Comments are now open. Be respectful and stay on topic.", ruleComments},
+		{"event reader questions", "en", "Coming up: Our political editor will be answering readers' questions on the bill at 6.30pm tonight – submit yours now", ruleEvent},
+		{"photo pictured", "en", "Pictured: Protesters outside Parliament as peers debate the bill", rulePhoto},
+		{"related brand premium label", "en", "Herald Premium: The scheme has already cost £290m. What has it bought?", ruleRelated},
+
 		// reported speech quoting prompt words stays
 		{"quoted paywall words stay", "en", "\"Subscribe now for unlimited access was never a promise we could keep at the old price,\" the chief executive told analysts.", ""},
 		{"reported ad blocker policy stays", "en", "The company also said it would stop blocking users of ad blockers, after complaints that the policy locked out paying customers.", ""},
