@@ -290,6 +290,23 @@ func outputFiles(t *testing.T, out string) (docs, temps []string) {
 	return docs, temps
 }
 
+// checkAllWrittenOnce fails unless out holds want documents and its
+// manifest names each of them exactly once.
+func checkAllWrittenOnce(t *testing.T, out string, want int) {
+	t.Helper()
+	docs, _ := outputFiles(t, out)
+	seen := map[string]bool{}
+	for _, u := range manifestURLs(t, out) {
+		if seen[u] {
+			t.Errorf("%s written twice", u)
+		}
+		seen[u] = true
+	}
+	if len(docs) != want || len(seen) != want {
+		t.Errorf("%d documents, %d distinct manifest URLs; want %d", len(docs), len(seen), want)
+	}
+}
+
 func manifestURLs(t *testing.T, out string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(out, "manifest.jsonl"))
@@ -471,18 +488,7 @@ func TestDaemonSIGTERMDuringRunThenResume(t *testing.T) {
 	if !d2.logged("resuming unfinished run", nil) {
 		t.Error("the run after the restart did not resume the persisted frontier")
 	}
-	docs, _ = outputFiles(t, out)
-	urls := manifestURLs(t, out)
-	seen := map[string]bool{}
-	for _, u := range urls {
-		if seen[u] {
-			t.Errorf("%s written twice", u)
-		}
-		seen[u] = true
-	}
-	if len(docs) != 12 || len(seen) != 12 {
-		t.Errorf("after resume: %d documents, %d distinct manifest URLs; want 12", len(docs), len(seen))
-	}
+	checkAllWrittenOnce(t, out, 12)
 	d2.signal(syscall.SIGTERM)
 	if code, _ := d2.wait(15 * time.Second); code != 0 {
 		t.Errorf("exit %d, want 0", code)
@@ -736,21 +742,10 @@ func TestDaemonShutdownStuck(t *testing.T) {
 				j := d2.jobs().Jobs[0]
 				return j.Running == nil && len(j.Runs) == 1
 			})
-			docs, temps := outputFiles(t, out)
-			if len(temps) > 0 {
+			if _, temps := outputFiles(t, out); len(temps) > 0 {
 				t.Errorf("temp files left after the restart: %v", temps)
 			}
-			urls := manifestURLs(t, out)
-			seen := map[string]bool{}
-			for _, u := range urls {
-				if seen[u] {
-					t.Errorf("%s written twice", u)
-				}
-				seen[u] = true
-			}
-			if len(docs) != 12 || len(seen) != 12 {
-				t.Errorf("after restart: %d documents, %d distinct manifest URLs; want 12", len(docs), len(seen))
-			}
+			checkAllWrittenOnce(t, out, 12)
 			d2.signal(syscall.SIGTERM)
 			if code, _ := d2.wait(15 * time.Second); code != 0 {
 				t.Errorf("exit %d, want 0", code)
