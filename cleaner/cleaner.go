@@ -126,7 +126,12 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	if pageURL != nil {
 		host = pageURL.Hostname()
 	}
-	doc.Title = cleanTitle(titleFromHeading(firstNonEmpty(meta.ogTitle, meta.ldHeadline, meta.twTitle, meta.htmlTitle, ex.title, meta.h1), meta.h1, doc.SiteName), doc.SiteName, host)
+	doc.Title = titleFromHeading(firstNonEmpty(meta.ogTitle, meta.ldHeadline, meta.twTitle, meta.htmlTitle, ex.title, meta.h1), meta.h1, doc.SiteName)
+	if collapse(doc.Title) != collapse(meta.h1) {
+		// The page's own heading carries no site suffix: only a title
+		// that is not the heading is trimmed ("Storm – live" stays).
+		doc.Title = cleanTitle(doc.Title, doc.SiteName, host)
+	}
 
 	kept, author, stamp := c.filter(paras, doc.Title, meta.h1, declaredLang(meta), []string{in.URL, doc.CanonicalURL}, &rep)
 	doc.Paragraphs = kept
@@ -141,7 +146,11 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 		}
 	}
 	rep.Kept = kept
-	doc.Byline = cleanByline(firstNonEmpty(meta.ldAuthor, meta.author, ex.byline, author, headAuthor))
+	byline := firstNonEmpty(meta.ldAuthor, meta.author, ex.byline, author, headAuthor)
+	if rule, name := c.rules.bylineOrStamp(collapse(byline), false); rule == ruleByline && name != "" {
+		byline = name // a name glued to its timestamp ("Jane Doe14 March 2023 07:02")
+	}
+	doc.Byline = cleanByline(byline)
 	doc.Lang = language(meta, kept)
 	if len(kept) == 0 {
 		return doc, rep, fmt.Errorf("clean %s: %w", label(in.URL), ErrNotArticle)

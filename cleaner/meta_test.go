@@ -223,3 +223,46 @@ func TestCleanByline(t *testing.T) {
 		}
 	}
 }
+
+// TestBylineGluedToStamp: a byline block whose name and <time> touch
+// ("Hannah Whitaker<time>Tuesday 14 March 2023 07:02</time>") gives the
+// name alone.
+func TestBylineGluedToStamp(t *testing.T) {
+	rs := newRuleSet()
+	tests := []struct{ in, want string }{
+		{"Hannah WhitakerTuesday 14 March 2023 07:02", "Hannah Whitaker"},
+		{"Tom Batchelor11 February 2022 14:35", "Tom Batchelor"},
+		{"Ian McDonald 3 May 2021", "Ian McDonald"},
+		{"Jane DoeUpdated 14:35 GMT, 2 June 2022", "Jane Doe"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			rule, name := rs.bylineOrStamp(tt.in, false)
+			if rule != ruleByline || name != tt.want {
+				t.Errorf("bylineOrStamp(%q) = %q, %q; want %q, %q", tt.in, rule, name, ruleByline, tt.want)
+			}
+		})
+	}
+}
+
+// TestTitleIsTheHeading: when the title is cut to the page's heading, the
+// heading is kept whole; its last words are not a site suffix.
+func TestTitleIsTheHeading(t *testing.T) {
+	page := `<html><head><title>Flood warnings issued across Yorkshire as rivers burst banks – live | The Northern Post</title></head>
+<body><article><h1>Flood warnings issued across Yorkshire as rivers burst banks – live</h1>
+<div class="byline">Hannah Whitaker<time datetime="2023-03-14T07:02:00Z">Tuesday 14 March 2023 07:02</time></div>
+<p>Emergency services have rescued a family of four from their car after it became stranded on a flooded road near Tadcaster early this morning, police said.</p>
+<p>The Environment Agency now has 43 flood warnings in place across the region, meaning flooding is expected, and a further 97 flood alerts.</p>
+<p>Rail operators have cancelled services between Leeds and York for the rest of the day, and passengers have been told not to travel unless essential.</p>
+</article></body></html>`
+	doc, _, err := New(Options{}).Clean(Input{Body: []byte(page), URL: "https://post.example/news/floods-live"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Flood warnings issued across Yorkshire as rivers burst banks – live"; doc.Title != want {
+		t.Errorf("title %q, want %q", doc.Title, want)
+	}
+	if doc.Byline != "Hannah Whitaker" {
+		t.Errorf("byline %q, want %q", doc.Byline, "Hannah Whitaker")
+	}
+}

@@ -575,6 +575,7 @@ func (rs *ruleSet) bylineOrStamp(text string, heading bool) (rule, author string
 	}, rest.String())
 	var keep []string
 	for _, w := range strings.Fields(remain) {
+		w = rs.unglueFiller(w)
 		if !rs.filler[strings.ToLower(strings.Trim(w, ".-'’,"))] {
 			keep = append(keep, w)
 		}
@@ -606,6 +607,19 @@ func (rs *ruleSet) bylineOrStamp(text string, heading bool) (rule, author string
 		return ruleSource, ""
 	}
 	return "", ""
+}
+
+// unglueFiller cuts a timestamp word glued to a name by markup that put
+// no space between them ("WhitakerTuesday" from "Whitaker<time>Tuesday"):
+// a capitalised filler word right after a lower-case letter.
+func (rs *ruleSet) unglueFiller(w string) string {
+	for i := 1; i < len(w); i++ {
+		if w[i] >= 'A' && w[i] <= 'Z' && w[i-1] >= 'a' && w[i-1] <= 'z' &&
+			rs.filler[strings.ToLower(strings.Trim(w[i:], ".-'’,"))] {
+			return w[:i]
+		}
+	}
+	return w
 }
 
 func containsAny(s string, subs []string) bool {
