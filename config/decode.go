@@ -159,7 +159,7 @@ func (d *decoder) decode(data []byte) *Config {
 					}
 				}},
 			})
-			if listenNode != nil && len(d.errs) == errs && cfg.HTTP.TokenFile == "" && !loopback(cfg.HTTP.Listen) {
+			if listenNode != nil && len(d.errs) == errs && cfg.HTTP.TokenFile == "" && !Loopback(cfg.HTTP.Listen) {
 				d.errorf(listenNode, p+".listen", "%q is not a loopback address and http.token_file is not set: anyone who can reach it could start runs; set a token_file or listen on 127.0.0.1", cfg.HTTP.Listen)
 			}
 		}},
@@ -181,9 +181,9 @@ func (d *decoder) decode(data []byte) *Config {
 	return cfg
 }
 
-// loopback reports whether a listen address (host:port) is reachable only
-// from this machine.
-func loopback(listen string) bool {
+// Loopback reports whether a listen address (host:port) is reachable only
+// from this machine: localhost or a loopback IP. A malformed address is not.
+func Loopback(listen string) bool {
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
 		return false

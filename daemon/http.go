@@ -14,6 +14,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"winnow/config"
 )
 
 // jobsService is what the jobs API needs from the Scheduler.
@@ -158,14 +160,10 @@ func CheckExposure(listen, token string) error {
 	if token != "" {
 		return nil
 	}
-	host, _, err := net.SplitHostPort(listen)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(listen); err != nil {
 		return fmt.Errorf("http.listen %q: %w", listen, err)
 	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if config.Loopback(listen) {
 		return nil
 	}
 	return fmt.Errorf("http.listen %q is not a loopback address and http.token_file is not set: anyone who can reach it could start runs; set a token_file or listen on 127.0.0.1", listen)

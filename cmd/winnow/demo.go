@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"winnow/config"
 	"winnow/demo"
 )
 
@@ -33,11 +34,10 @@ func cmdDemo(ctx context.Context, args []string, s streams) error {
 	if len(rest) > 0 {
 		return usagef("demo: unexpected argument %q", rest[0])
 	}
-	host, _, err := net.SplitHostPort(o.listen)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(o.listen); err != nil {
 		return usagef("--listen %q: want host:port, like 127.0.0.1:9464", o.listen)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !config.Loopback(o.listen) {
 		return usagef("--listen %q: the demo's API has no token, so it listens on loopback only (127.0.0.1)", o.listen)
 	}
 	return runDemo(ctx, o, s)
