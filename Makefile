@@ -52,7 +52,7 @@ promtool:
 ## bench: Go benchmarks of the cleaner, then the side-by-side extractor table.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./cleaner/
-	cd bench && $(GO) run . -dataset ../../shared/datasets/article-extraction-benchmark
+	cd bench && $(GO) run . -dataset $(CURDIR)/testdata/article-extraction-benchmark
 
 ## bench-crawl: pages/s and peak RSS of `winnow crawl` on 2,000- and 20,000-article local sites.
 bench-crawl:

@@ -11,19 +11,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// datasetDir is the shared benchmark, relative to this package.
-const datasetDir = "../../shared/datasets/article-extraction-benchmark"
+// datasetDir is the benchmark copy the repository carries, relative to
+// this package.
+const datasetDir = "../testdata/article-extraction-benchmark"
 
-// loadBenchmark returns the benchmark dataset, skipping the test when it is
-// absent outside CI.
+// loadBenchmark returns the benchmark dataset the repository carries.
 func loadBenchmark(t *testing.T) *Dataset {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join(datasetDir, "ground-truth.json")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("benchmark dataset missing at %s: %v", datasetDir, err)
-		}
-		t.Skipf("benchmark dataset not found at %s; skipping", datasetDir)
-	}
 	d, err := LoadDataset(datasetDir)
 	if err != nil {
 		t.Fatal(err)
