@@ -41,6 +41,18 @@ const (
 type Options struct {
 	MaxBytes int // inputs larger than this fail with ErrTooLarge; 0 means the default (16 MiB)
 	MaxDepth int // element nesting deeper than this fails with ErrTooLarge; 0 means the default (512)
+	// Off switches parts of the cleaner off, to measure what each is worth
+	// (`winnow eval --ablate`). The zero value runs everything.
+	Off Ablation
+}
+
+// Ablation names the parts of the cleaner that can be switched off one by
+// one. Production runs leave every field false.
+type Ablation struct {
+	Structure       bool // no structural pre-clean (tag, ARIA role, id/class words)
+	Phrases         bool // no phrase rules (login, cookie, newsletter … wordings)
+	Template        bool // no evidence from the site's learnt template
+	SecondExtractor bool // no second opinion from another extractor
 }
 
 // Cleaner cleans pages. It holds no mutable state and is safe for concurrent use.
@@ -106,7 +118,9 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	doc.SiteName = firstNonEmpty(meta.siteName, meta.ldPublisher, meta.appName)
 
 	nearHeading := linesAfterHeading(body(root))
-	(&precleaner{pageURL: pageURL}).clean(body(root), &rep)
+	if !c.opts.Off.Structure {
+		(&precleaner{pageURL: pageURL}).clean(body(root), &rep)
+	}
 	ex, exErr := c.extract.extract(root, pageURL)
 	paras := paragraphs(ex.node)
 	rep.Extractor = "readability"
@@ -115,7 +129,9 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 		// so the second pass starts from a fresh parse of the same text.
 		if fresh, err := parseHTML(dec.text); err == nil {
 			var frep Report
-			(&precleaner{pageURL: pageURL}).clean(body(fresh), &frep)
+			if !c.opts.Off.Structure {
+				(&precleaner{pageURL: pageURL}).clean(body(fresh), &frep)
+			}
 			if alt := paragraphs(c.fallback.find(body(fresh))); runesOf(alt) > runesOf(paras)*3/2 {
 				paras, rep = alt, frep
 				rep.Extractor = "densest_block"
@@ -191,7 +207,7 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 		case urlKeys[strings.TrimRight(p.text, "/")]:
 			rule = rulePageURL
 		}
-		if rule == "" {
+		if rule == "" && !c.opts.Off.Phrases {
 			rule = c.rules.phrase(p.text, lower, runes)
 			// A sentence someone said or that reports what was said is
 			// the article's, whatever prompt-like words it quotes.
