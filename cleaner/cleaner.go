@@ -77,6 +77,7 @@ func New(opts Options) *Cleaner {
 // Rules lists the names of every boilerplate rule, for metric initialisation.
 func Rules() []string {
 	out := append([]string(nil), paragraphRules...)
+	out = append(out, ruleSiteTemplate)
 	return append(out, structureRules()...)
 }
 
@@ -118,6 +119,9 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	doc.SiteName = firstNonEmpty(meta.siteName, meta.ldPublisher, meta.appName)
 
 	nearHeading := linesAfterHeading(body(root))
+	// The page's text blocks before anything is detached: the chrome the
+	// pre-clean and the extractor drop is template evidence too.
+	blocks := paragraphs(body(root))
 	if !c.opts.Off.Structure {
 		(&precleaner{pageURL: pageURL}).clean(body(root), &rep)
 	}
@@ -137,6 +141,10 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 				rep.Extractor = "densest_block"
 			}
 		}
+	}
+	rep.Fingerprints = pageFingerprints(paras, blocks)
+	if in.Template != nil && !c.opts.Off.Template {
+		annotate(paras, rep.Fingerprints, in.Template.Counts(rep.Fingerprints))
 	}
 	host := ""
 	if pageURL != nil {
@@ -227,6 +235,10 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 				stamp = looseDate(p.text)
 			}
 		}
+		// Repetition across the site's pages, whatever the wording.
+		if rule == "" && templateChrome(p) {
+			rule = ruleSiteTemplate
+		}
 		// An author's bio closes an article; the same sentence earlier on
 		// is more likely news about a writer.
 		if rule == "" && i >= len(paras)-3 && runes <= 400 && c.rules.bio.MatchString(p.text) {
@@ -270,6 +282,16 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 		}
 		for j := i + 1; j < len(paras) && paras[j].listItem && (removed[j] == "" || removed[j] == ruleLinkDense); j++ {
 			removed[j] = ruleRelated
+		}
+	}
+	// A heading the site repeats on its pages heads a block of its chrome:
+	// the links listed under it go along (they change from page to page).
+	for i := 0; i < len(paras); i++ {
+		if removed[i] != ruleSiteTemplate || !paras[i].heading {
+			continue
+		}
+		for j := i + 1; j < len(paras) && paras[j].listItem && (removed[j] == "" || removed[j] == ruleLinkDense) && linkDense(paras[j], utf8.RuneCountInString(paras[j].text)); j++ {
+			removed[j] = ruleSiteTemplate
 		}
 	}
 	// A very short label or question ("Need help?") standing right before

@@ -36,6 +36,11 @@ type Report struct {
 	Kept []string
 	// Extractor names the pass that produced the text ("readability" or the fallback).
 	Extractor string
+	// Fingerprints of the page's blocks: the extracted paragraphs and the
+	// other text blocks of the page (chrome the extractor dropped), distinct,
+	// at most 256. The caller records them as its host's template evidence
+	// and answers later pages' Input.Template from them.
+	Fingerprints []uint64
 }
 
 // Counts returns the number of removals per rule.
@@ -52,6 +57,10 @@ type Input struct {
 	Body        []byte
 	URL         string // the page's address; may be empty when unknown
 	ContentType string // HTTP Content-Type header value, if known
+	// Template, when not nil, tells how often this page's blocks occur on
+	// the other pages of its host; blocks the site repeats enough are
+	// removed by the site_template rule.
+	Template TemplateEvidence
 }
 
 // Errors callers branch on.

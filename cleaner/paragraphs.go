@@ -12,10 +12,13 @@ import (
 // about its markup.
 type para struct {
 	text      string
-	runes     int  // non-space runes
-	linkRunes int  // of which inside <a>
-	heading   bool // inside h1-h6
-	listItem  bool // inside li
+	runes     int          // non-space runes
+	linkRunes int          // of which inside <a>
+	heading   bool         // inside h1-h6
+	listItem  bool         // inside li
+	fp        uint64       // fingerprint of the normalised text (template.go), when hasFP
+	hasFP     bool         // the text has a fingerprint
+	site      siteEvidence // how often the site's other pages carry this block
 }
 
 // splitter cuts an element into paragraphs: one per block element (and per

@@ -1,0 +1,137 @@
+package cleaner
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestFingerprint(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b string
+		same bool
+	}{
+		{name: "counters", a: "3 comments", b: "12 Comments", same: true},
+		{name: "dates and times", a: "11.02.2022, 17:20 Uhr", b: "3.1.2023, 9:05 Uhr", same: true},
+		{name: "punctuation and spacing", a: "Tags:", b: "  tags ", same: true},
+		{name: "cjk case-free", a: "相关新闻：", b: "相关新闻", same: true},
+		{name: "different words", a: "Share this article", b: "Share this story", same: false},
+		{name: "word boundary kept", a: "sign up", b: "signup", same: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fa, oka := fingerprint(tt.a)
+			fb, okb := fingerprint(tt.b)
+			if !oka || !okb {
+				t.Fatalf("no fingerprint: %q %v, %q %v", tt.a, oka, tt.b, okb)
+			}
+			if (fa == fb) != tt.same {
+				t.Errorf("fingerprint(%q) == fingerprint(%q): %v, want %v", tt.a, tt.b, fa == fb, tt.same)
+			}
+		})
+	}
+	for _, s := range []string{"", "12:30", "—", string(make([]rune, maxBlockRunes+1))} {
+		if _, ok := fingerprint(s); ok {
+			t.Errorf("fingerprint(%q): want none", s)
+		}
+	}
+}
+
+// TestTemplateChromeGuards pins when repetition is enough evidence.
+func TestTemplateChromeGuards(t *testing.T) {
+	const quote = `"We will not stand by while our neighbours lose their homes," the minister said in a statement on Tuesday evening.`
+	tests := []struct {
+		name string
+		text string
+		site siteEvidence
+		want bool
+	}{
+		{name: "chrome line on every page", text: "Leserpost", site: siteEvidence{count: 40, articles: 35, pages: 42, articlePages: 36}, want: true},
+		{name: "chrome line after three articles", text: "Ref. 104 — Qzv", site: siteEvidence{count: 3, articles: 3, pages: 3, articlePages: 3}, want: true},
+		{name: "small site: two pages are not evidence", text: "Leserpost", site: siteEvidence{count: 2, articles: 2, pages: 2, articlePages: 2}, want: false},
+		{name: "index pages alone: a teaser of this article", text: "Council approves the budget", site: siteEvidence{count: 5, articles: 1, pages: 8, articlePages: 3}, want: false},
+		{name: "short line on a sliver of a big site", text: "What happens next?", site: siteEvidence{count: 6, articles: 6, pages: 400, articlePages: 380}, want: false},
+		{name: "short line of one section's template", text: "Pinned post", site: siteEvidence{count: 60, articles: 60, pages: 400, articlePages: 380}, want: true},
+		{name: "shared quote on a few stories", text: quote, site: siteEvidence{count: 5, articles: 5, pages: 60, articlePages: 50}, want: false},
+		{name: "shared quote on half the stories", text: quote, site: siteEvidence{count: 25, articles: 25, pages: 60, articlePages: 50}, want: false},
+		{name: "prose sentence on nearly every page", text: quote, site: siteEvidence{count: 55, articles: 48, pages: 60, articlePages: 50}, want: true},
+		{name: "no evidence", text: "Leserpost", want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := templateChrome(para{text: tt.text, site: tt.site}); got != tt.want {
+				t.Errorf("templateChrome(%q, %+v) = %v, want %v", tt.text, tt.site, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTemplateInputAndAblation(t *testing.T) {
+	page := []byte(`<html><body><nav><a href="/">Home</a></nav><article><h1>Budget</h1>
+<p>The council approved the budget on Monday after a long debate about the schools and the roads.</p>
+<p>Qzv Mediaroom</p>
+<p>Residents will see the new rates from April, the treasurer said, and the reserve fund will grow.</p></article></body></html>`)
+	fp, _ := fingerprint("Qzv Mediaroom")
+	only := map[uint64]bool{fp: true}
+	ev := evidenceFunc(func(fps []uint64) SiteCounts {
+		sc := SiteCounts{Pages: 10, ArticlePages: 10, Count: make([]int, len(fps)), Articles: make([]int, len(fps))}
+		for i, f := range fps {
+			if only[f] {
+				sc.Count[i], sc.Articles[i] = 10, 10
+			}
+		}
+		return sc
+	})
+	for _, tc := range []struct {
+		name string
+		off  bool
+		want []string
+	}{
+		{name: "on", want: []string{"The council approved the budget on Monday after a long debate about the schools and the roads.", "Residents will see the new rates from April, the treasurer said, and the reserve fund will grow."}},
+		{name: "ablated", off: true, want: []string{"The council approved the budget on Monday after a long debate about the schools and the roads.", "Qzv Mediaroom", "Residents will see the new rates from April, the treasurer said, and the reserve fund will grow."}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(Options{Off: Ablation{Template: tc.off}})
+			doc, rep, err := c.Clean(Input{Body: page, URL: "https://news.example/a", Template: ev})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, doc.Paragraphs); diff != "" {
+				t.Errorf("paragraphs (-want +got):\n%s", diff)
+			}
+			found := false
+			for _, f := range rep.Fingerprints {
+				found = found || f == fp
+			}
+			if !found {
+				t.Errorf("Report.Fingerprints %v lacks the chrome line's %d", rep.Fingerprints, fp)
+			}
+			if n := rep.Counts()[ruleSiteTemplate]; (n == 1) == tc.off {
+				t.Errorf("site_template removals = %d", n)
+			}
+		})
+	}
+	// The extractor drops the navigation, but its text is evidence too.
+	fps, err := New(Options{}).Fingerprint(Input{Body: page})
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, _ := fingerprint("Home")
+	if !contains(fps, home) {
+		t.Errorf("Fingerprint misses the navigation's block")
+	}
+}
+
+type evidenceFunc func([]uint64) SiteCounts
+
+func (f evidenceFunc) Counts(fps []uint64) SiteCounts { return f(fps) }
+
+func contains(fps []uint64, fp uint64) bool {
+	for _, f := range fps {
+		if f == fp {
+			return true
+		}
+	}
+	return false
+}
