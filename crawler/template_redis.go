@@ -1,0 +1,149 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis layout of the template evidence, one hash tag per host:
+//
+//	winnow:tpl:{host}:urls      zset   url scored by when it was recorded (unix ms)
+//	winnow:tpl:{host}:pages     hash   url -> page entry (pageBlob)
+//	winnow:tpl:{host}:counts    hash   fingerprint (8 bytes) -> pages carrying it
+//	winnow:tpl:{host}:acounts   hash   fingerprint -> article pages carrying it
+//	winnow:tpl:{host}:articles  string article pages in the window
+//
+// Recording is one Lua script, so the counts always match the entries; the
+// keys expire MaxAge after the host's last recording, so a host no longer
+// crawled is forgotten whole.
+type tplKeys struct{ urls, pages, counts, acounts, articles string }
+
+func tplKeysOf(host string) tplKeys {
+	p := "winnow:tpl:{" + host + "}:"
+	return tplKeys{urls: p + "urls", pages: p + "pages", counts: p + "counts", acounts: p + "acounts", articles: p + "articles"}
+}
+
+func (k tplKeys) list() []string { return []string{k.urls, k.pages, k.counts, k.acounts, k.articles} }
+
+// recordTemplateScript: KEYS as tplKeys.list; ARGV url, now (ms), window,
+// cutoff (ms), ttl (ms), page entry.
+var recordTemplateScript = redis.NewScript(`
+local function adjust(blob, d)
+  local article = string.byte(blob, 1) == 1
+  if article then redis.call('INCRBY', KEYS[5], d) end
+  for i = 2, #blob - 7, 8 do
+    local fp = string.sub(blob, i, i + 7)
+    if redis.call('HINCRBY', KEYS[3], fp, d) <= 0 then redis.call('HDEL', KEYS[3], fp) end
+    if article then
+      if redis.call('HINCRBY', KEYS[4], fp, d) <= 0 then redis.call('HDEL', KEYS[4], fp) end
+    end
+  end
+end
+local function forget(u)
+  local old = redis.call('HGET', KEYS[2], u)
+  if old then
+    adjust(old, -1)
+    redis.call('HDEL', KEYS[2], u)
+  end
+  redis.call('ZREM', KEYS[1], u)
+end
+forget(ARGV[1])
+adjust(ARGV[6], 1)
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[6])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+for _, u in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])) do forget(u) end
+local n = redis.call('ZCARD', KEYS[1])
+local window = tonumber(ARGV[3])
+if n > window then
+  for _, u in ipairs(redis.call('ZRANGE', KEYS[1], 0, n - window - 1)) do forget(u) end
+end
+for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, ARGV[5]) end
+return 0
+`)
+
+// TemplateCounts returns the evidence of host's pages other than url for
+// fps, in one round trip.
+func (s *RedisStore) TemplateCounts(ctx context.Context, host, url string, fps []uint64) (TemplateCounts, error) {
+	k := tplKeysOf(host)
+	tc := TemplateCounts{Count: make([]int, len(fps)), Articles: make([]int, len(fps))}
+	fields := make([]string, len(fps))
+	for i, fp := range fps {
+		fields[i] = fpKey(fp)
+	}
+	var (
+		pages    *redis.IntCmd
+		articles *redis.StringCmd
+		self     *redis.StringCmd
+		counts   *redis.SliceCmd
+		acounts  *redis.SliceCmd
+	)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		pages = p.ZCard(ctx, k.urls)
+		articles = p.Get(ctx, k.articles)
+		self = p.HGet(ctx, k.pages, url)
+		if len(fields) > 0 {
+			counts = p.HMGet(ctx, k.counts, fields...)
+			acounts = p.HMGet(ctx, k.acounts, fields...)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return TemplateCounts{}, fmt.Errorf("read template of %s: %w", host, err)
+	}
+	tc.Pages = int(pages.Val())
+	tc.ArticlePages, _ = strconv.Atoi(articles.Val())
+	own := map[string]bool{}
+	selfArticle := false
+	if v := self.Val(); v != "" {
+		var fps []string
+		selfArticle, fps = blobFPs([]byte(v))
+		for _, f := range fps {
+			own[f] = true
+		}
+		tc.Pages--
+		if selfArticle {
+			tc.ArticlePages--
+		}
+	}
+	if counts == nil {
+		return tc, nil
+	}
+	num := func(v any) int {
+		s, _ := v.(string)
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	cv, av := counts.Val(), acounts.Val()
+	for i, f := range fields {
+		if i < len(cv) {
+			tc.Count[i] = num(cv[i])
+		}
+		if i < len(av) {
+			tc.Articles[i] = num(av[i])
+		}
+		if own[f] && tc.Count[i] > 0 {
+			tc.Count[i]--
+			if selfArticle && tc.Articles[i] > 0 {
+				tc.Articles[i]--
+			}
+		}
+	}
+	return tc, nil
+}
+
+// RecordTemplate stores the fingerprints of url, a page of host, replacing
+// what url said before, and forgets the pages beyond lim.
+func (s *RedisStore) RecordTemplate(ctx context.Context, host, url string, fps []uint64, article bool, at time.Time, lim TemplateLimits) error {
+	lim = lim.withDefaults()
+	k := tplKeysOf(host)
+	args := []any{url, at.UnixMilli(), lim.Window, at.Add(-lim.MaxAge).UnixMilli(), lim.MaxAge.Milliseconds(), string(pageBlob(fps, article))}
+	if err := recordTemplateScript.Run(ctx, s.rdb, k.list(), args...).Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("record template of %s: %w", url, err)
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package crawler
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// templateStore is what the Runner uses of a store's template evidence;
+// both backends must behave alike.
+type templateStore interface {
+	TemplateCounts(ctx context.Context, host, url string, fps []uint64) (TemplateCounts, error)
+	RecordTemplate(ctx context.Context, host, url string, fps []uint64, article bool, at time.Time, lim TemplateLimits) error
+}
+
+func templateStores() map[string]func(t *testing.T) templateStore {
+	return map[string]func(t *testing.T) templateStore{
+		"bolt":  func(t *testing.T) templateStore { return openTestStore(t) },
+		"redis": func(t *testing.T) templateStore { return openTestRedis(t) },
+	}
+}
+
+// TestTemplateStore runs the same recording sequence against each backend
+// and checks the counts after each step.
+func TestTemplateStore(t *testing.T) {
+	const chrome, quote, entry, update = 1, 2, 3, 4
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	lim := TemplateLimits{Window: 4, MaxAge: 30 * 24 * time.Hour}
+	type rec struct {
+		host, url string
+		fps       []uint64
+		article   bool
+		at        time.Time
+	}
+	type ask struct {
+		host, url string
+		fps       []uint64
+		want      TemplateCounts
+	}
+	steps := []struct {
+		name string
+		rec  []rec
+		ask  []ask
+	}{
+		{
+			name: "distinct pages counted, the asking page excluded",
+			rec: []rec{
+				{"news.example", "/a", []uint64{chrome, 10, quote}, true, t0},
+				{"news.example", "/b", []uint64{chrome, 11, quote}, true, t0.Add(time.Minute)},
+				{"news.example", "/c", []uint64{chrome, 12}, true, t0.Add(2 * time.Minute)},
+			},
+			ask: []ask{
+				{"news.example", "/new", []uint64{chrome, quote, 99}, TemplateCounts{Pages: 3, ArticlePages: 3, Count: []int{3, 2, 0}, Articles: []int{3, 2, 0}}},
+				{"news.example", "/a", []uint64{chrome, quote, 10}, TemplateCounts{Pages: 2, ArticlePages: 2, Count: []int{2, 1, 0}, Articles: []int{2, 1, 0}}},
+				{"other.example", "/new", []uint64{chrome}, TemplateCounts{Count: []int{0}, Articles: []int{0}}},
+			},
+		},
+		{
+			name: "a URL fetched again is still one page (live blog updates)",
+			rec: []rec{
+				{"news.example", "/c", []uint64{chrome, 12, entry}, true, t0.Add(3 * time.Minute)},
+				{"news.example", "/c", []uint64{chrome, 12, entry, update}, true, t0.Add(4 * time.Minute)},
+			},
+			ask: []ask{
+				{"news.example", "/new", []uint64{chrome, entry, update}, TemplateCounts{Pages: 3, ArticlePages: 3, Count: []int{3, 1, 1}, Articles: []int{3, 1, 1}}},
+			},
+		},
+		{
+			name: "index pages count as pages, not as articles",
+			rec: []rec{
+				{"news.example", "/", []uint64{chrome, chrome, 20}, false, t0.Add(5 * time.Minute)},
+			},
+			ask: []ask{
+				{"news.example", "/new", []uint64{chrome, 20}, TemplateCounts{Pages: 4, ArticlePages: 3, Count: []int{4, 1}, Articles: []int{3, 0}}},
+			},
+		},
+		{
+			name: "the window keeps the most recent pages",
+			rec: []rec{
+				{"news.example", "/d", []uint64{chrome, 13}, true, t0.Add(6 * time.Minute)},
+			},
+			ask: []ask{
+				// /a, the oldest, is gone with its counts.
+				{"news.example", "/new", []uint64{chrome, quote, 10, 13}, TemplateCounts{Pages: 4, ArticlePages: 3, Count: []int{4, 1, 0, 1}, Articles: []int{3, 1, 0, 1}}},
+			},
+		},
+		{
+			name: "pages not seen for MaxAge age out",
+			rec: []rec{
+				{"news.example", "/e", []uint64{chrome, 14}, true, t0.Add(6*time.Minute + 30*24*time.Hour)},
+			},
+			ask: []ask{
+				// Only /d (recorded 6 minutes in) is young enough, and /e itself.
+				{"news.example", "/new", []uint64{chrome, 13, 14}, TemplateCounts{Pages: 2, ArticlePages: 2, Count: []int{2, 1, 1}, Articles: []int{2, 1, 1}}},
+			},
+		},
+	}
+	for name, open := range templateStores() {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			ctx := context.Background()
+			for _, st := range steps {
+				for _, r := range st.rec {
+					if err := s.RecordTemplate(ctx, r.host, r.url, r.fps, r.article, r.at, lim); err != nil {
+						t.Fatalf("%s: %v", st.name, err)
+					}
+				}
+				for _, a := range st.ask {
+					got, err := s.TemplateCounts(ctx, a.host, a.url, a.fps)
+					if err != nil {
+						t.Fatalf("%s: %v", st.name, err)
+					}
+					if diff := cmp.Diff(a.want, got); diff != "" {
+						t.Errorf("%s: counts for %s%s (-want +got):\n%s", st.name, a.host, a.url, diff)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestTemplateStoreBounded records far more pages than the window: the
+// stored evidence stays the window's.
+func TestTemplateStoreBounded(t *testing.T) {
+	lim := TemplateLimits{Window: 20}
+	t0 := time.Now()
+	for name, open := range templateStores() {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			ctx := context.Background()
+			for i := range 300 {
+				fps := []uint64{1, uint64(1000 + i), uint64(5000 + i%7)}
+				if err := s.RecordTemplate(ctx, "big.example", "/p/"+string(rune('a'+i%26))+time.Duration(i).String(), fps, true, t0.Add(time.Duration(i)*time.Second), lim); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := s.TemplateCounts(ctx, "big.example", "/new", []uint64{1, 1000, 1299, 5000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := TemplateCounts{Pages: 20, ArticlePages: 20, Count: []int{20, 0, 1, 3}, Articles: []int{20, 0, 1, 3}}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
