@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/markusmobius/go-htmldate"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -226,7 +225,7 @@ var dateLayouts = []string{
 }
 
 // parseDate reads the machine-readable date formats that meta tags,
-// JSON-LD and <time datetime> use. Anything fancier goes to htmldate.
+// JSON-LD and <time datetime> use.
 func parseDate(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
 	for _, l := range dateLayouts {
@@ -240,23 +239,15 @@ func parseDate(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// publishedDate tries the page's own machine-readable dates first (cheap),
-// then htmldate in its fast mode (URL, more meta tags, visible dates).
+// publishedDate tries the page's own machine-readable dates first, then
+// the URL and the page's other date marks (fallbackDate).
 func publishedDate(doc *html.Node, m pageMeta, pageURL string) time.Time {
 	for _, s := range m.published {
 		if t, ok := parseDate(s); ok {
 			return t
 		}
 	}
-	res, err := htmldate.FromDocument(doc, htmldate.Options{
-		URL:                 pageURL,
-		UseOriginalDate:     true,
-		SkipExtensiveSearch: true,
-	})
-	if err != nil || res.IsZero() {
-		return time.Time{}
-	}
-	return res.DateTime
+	return fallbackDate(doc, pageURL, firstNonEmpty(m.lang, m.contentLang, m.ogLocale))
 }
 
 // canonicalURL: <link rel=canonical> resolved against the page URL, else
