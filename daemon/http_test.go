@@ -116,7 +116,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("/metrics %d", code)
 	}
-	for _, want := range []string{`winnow_schedule_skipped_total{job="news"} 0`, `winnow_run_in_progress{job="sport"} 0`, `winnow_config_reloads_total{result="failure"} 0`} {
+	for _, want := range []string{`winnow_schedule_skipped_total{crawl_job="news"} 0`, `winnow_run_in_progress{crawl_job="sport"} 0`, `winnow_config_reloads_total{result="failure"} 0`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -154,10 +154,10 @@ func TestSkipWhileRunning(t *testing.T) {
 	s.tick("sport") // another job is not held up
 	<-f.started
 	if got := testutil.ToFloat64(m.ScheduleSkipped.WithLabelValues("news")); got != 2 {
-		t.Errorf("winnow_schedule_skipped_total{job=news} = %v, want 2", got)
+		t.Errorf("winnow_schedule_skipped_total{crawl_job=news} = %v, want 2", got)
 	}
 	if got := testutil.ToFloat64(m.ScheduleSkipped.WithLabelValues("sport")); got != 0 {
-		t.Errorf("winnow_schedule_skipped_total{job=sport} = %v, want 0", got)
+		t.Errorf("winnow_schedule_skipped_total{crawl_job=sport} = %v, want 0", got)
 	}
 	close(f.release)
 	waitIdle(t, s, "news")

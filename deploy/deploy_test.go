@@ -145,6 +145,10 @@ var (
 		"group_left": true, "group_right": true, "offset": true,
 		"inf": true, "nan": true, "Inf": true, "NaN": true,
 	}
+	// bareJobLabel finds the crawl job named by Prometheus' scrape label
+	// `job` in a dashboard query: a matcher, a grouping or a legend.
+	bareJobLabel = regexp.MustCompile(`(?:^|[^_a-zA-Z])job\s*(?:=~|!~|!=|=)|\b(?:by|on|without)\s*\(\s*job\s*[,)]|\{\{\s*job\s*\}\}`)
+
 	labelValuesQuery = regexp.MustCompile(`^\s*label_values\((.*),\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$`)
 )
 
@@ -185,13 +189,13 @@ func TestMetricNames(t *testing.T) {
 		expr string
 		want []string
 	}{
-		{name: "selector", expr: `winnow_queue_depth{job=~"$job"}`, want: []string{"winnow_queue_depth"}},
-		{name: "rate and aggregation", expr: `sum by (code) (rate(winnow_requests_total{instance=~"$instance", job=~"$job"}[$__rate_interval]))`, want: []string{"winnow_requests_total"}},
+		{name: "selector", expr: `winnow_queue_depth{crawl_job=~"$crawl_job"}`, want: []string{"winnow_queue_depth"}},
+		{name: "rate and aggregation", expr: `sum by (code) (rate(winnow_requests_total{instance=~"$instance", crawl_job=~"$crawl_job"}[$__rate_interval]))`, want: []string{"winnow_requests_total"}},
 		{name: "binary with matching", expr: "a_total / on (instance) group_left (x) b offset 12h > 0.5e3 and bool c", want: []string{"a_total", "b", "c"}},
 		{name: "aggregation clause after", expr: `sum(rate(x_total[5m])) by (job)`, want: []string{"x_total"}},
 		{name: "string with braces", expr: `y{reason!~"a{1}|b"}`, want: []string{"y"}},
 		{name: "subquery", expr: `min_over_time(deriv(q[10m])[30m:1m])`, want: []string{"q"}},
-		{name: "label_values", expr: `label_values(winnow_runs_total{instance=~"$instance"}, job)`, want: []string{"winnow_runs_total"}},
+		{name: "label_values", expr: `label_values(winnow_runs_total{instance=~"$instance"}, crawl_job)`, want: []string{"winnow_runs_total"}},
 		{name: "functions only", expr: `time() - vector(1)`, want: nil},
 	}
 	for _, tt := range tests {
@@ -467,14 +471,17 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("variable %s datasource uid %q, want %q", str(v, "name"), got, uid)
 		}
 	}
-	if !strings.Contains(vars["job"], "label_values(winnow_runs_total") {
-		t.Errorf("job variable query %q, want label_values(winnow_runs_total…, job)", vars["job"])
+	if !strings.Contains(vars["crawl_job"], "label_values(winnow_runs_total") || !strings.HasSuffix(vars["crawl_job"], ", crawl_job)") {
+		t.Errorf("crawl_job variable query %q, want label_values(winnow_runs_total…, crawl_job)", vars["crawl_job"])
 	}
 	for _, p := range panels(d) {
 		for _, tg := range list(p, "targets") {
 			expr := str(tg, "expr")
-			if strings.Contains(expr, "winnow_") && strings.Contains(expr, "job") && !strings.Contains(expr, `job=~"$job"`) {
-				t.Errorf("panel %q ignores the job variable: %s", str(p, "title"), expr)
+			if strings.Contains(expr, "winnow_") && strings.Contains(expr, "job") && !strings.Contains(expr, `crawl_job=~"$crawl_job"`) {
+				t.Errorf("panel %q ignores the crawl_job variable: %s", str(p, "title"), expr)
+			}
+			if m := bareJobLabel.FindString(expr); m != "" {
+				t.Errorf("panel %q uses Prometheus' scrape label %q for the crawl job (winnow's label is crawl_job): %s", str(p, "title"), m, expr)
 			}
 		}
 	}
@@ -521,8 +528,8 @@ func TestPrometheusConfig(t *testing.T) {
 			continue
 		}
 		found = true
-		if get(sc, "honor_labels") != true {
-			t.Error("winnow scrape config: honor_labels must be true, or winnow's job label becomes exported_job")
+		if get(sc, "honor_labels") != nil {
+			t.Error("winnow scrape config: no honor_labels (winnow's crawl job label is crawl_job; job and instance are the target's)")
 		}
 		if got := str(sc, "static_configs", 0, "targets", 0); got != "winnow:9464" {
 			t.Errorf("winnow target %q, want the compose service winnow:9464", got)
@@ -866,8 +873,8 @@ func TestKubernetes(t *testing.T) {
 	if got := str(sm, "spec", "endpoints", 0, "port"); got != portName {
 		t.Errorf("ServiceMonitor port %q, Service port name %q", got, portName)
 	}
-	if get(sm, "spec", "endpoints", 0, "honorLabels") != true {
-		t.Error("ServiceMonitor honorLabels must be true (winnow's job label)")
+	if get(sm, "spec", "endpoints", 0, "honorLabels") != nil {
+		t.Error("ServiceMonitor: no honorLabels (winnow's crawl job label is crawl_job; job and instance are the target's)")
 	}
 	for k, v := range get(svc, "spec", "selector").(map[string]any) {
 		if str(dep, "spec", "template", "metadata", "labels", k) != v {

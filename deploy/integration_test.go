@@ -278,7 +278,6 @@ jobs:
 rule_files: [%q]
 scrape_configs:
   - job_name: winnow
-    honor_labels: true
     static_configs: [{targets: [%q]}]
 `, rulesPath, winnowAddr)), 0o644)
 	if err != nil {
@@ -312,7 +311,7 @@ scrape_configs:
 		"$__interval", "5s",
 		"$__range", "5m",
 		"$instance", instance,
-		"$job", job,
+		"$crawl_job", job,
 	)
 
 	t.Run("dashboard variables", func(t *testing.T) {
@@ -331,7 +330,7 @@ scrape_configs:
 			for _, s := range r.Result {
 				values = append(values, s.Metric[m[2]])
 			}
-			want := map[string]string{"instance": instance, "job": job}[m[2]]
+			want := map[string]string{"instance": instance, "crawl_job": job}[m[2]]
 			if !slices.Contains(values, want) {
 				t.Errorf("%s: label_values gives %v, want %q among them", v.where, values, want)
 			}
@@ -420,7 +419,7 @@ scrape_configs:
 		}
 		// The recording rules produce series for the job.
 		for _, rec := range []string{"winnow_job:schedule_interval_seconds:estimate", "winnow_job:last_success_or_start:timestamp_seconds"} {
-			r, err := promQuery(base, fmt.Sprintf(`%s{job=%q}`, rec, job))
+			r, err := promQuery(base, fmt.Sprintf(`%s{crawl_job=%q}`, rec, job))
 			if err != nil || len(r.Result) == 0 {
 				t.Errorf("recording rule %s: no series for job %s (err %v)", rec, job, err)
 			}

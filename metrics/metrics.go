@@ -24,21 +24,21 @@ var (
 
 // Metrics holds every winnow collector. Build it with New.
 type Metrics struct {
-	Requests           *prometheus.CounterVec   // job, code
-	RequestDuration    *prometheus.HistogramVec // job
-	ResponseBytes      *prometheus.CounterVec   // job
-	FetchErrors        *prometheus.CounterVec   // job, reason
-	DocumentsWritten   *prometheus.CounterVec   // job
-	DocumentsSkipped   *prometheus.CounterVec   // job, reason
+	Requests           *prometheus.CounterVec   // crawl_job, code
+	RequestDuration    *prometheus.HistogramVec // crawl_job
+	ResponseBytes      *prometheus.CounterVec   // crawl_job
+	FetchErrors        *prometheus.CounterVec   // crawl_job, reason
+	DocumentsWritten   *prometheus.CounterVec   // crawl_job
+	DocumentsSkipped   *prometheus.CounterVec   // crawl_job, reason
 	CleanDuration      prometheus.Histogram
 	BoilerplateRemoved *prometheus.CounterVec   // rule
-	Runs               *prometheus.CounterVec   // job, result
-	RunDuration        *prometheus.HistogramVec // job
-	LastRunSuccess     *prometheus.GaugeVec     // job
-	RunInProgress      *prometheus.GaugeVec     // job
-	QueueDepth         *prometheus.GaugeVec     // job
+	Runs               *prometheus.CounterVec   // crawl_job, result
+	RunDuration        *prometheus.HistogramVec // crawl_job
+	LastRunSuccess     *prometheus.GaugeVec     // crawl_job
+	RunInProgress      *prometheus.GaugeVec     // crawl_job
+	QueueDepth         *prometheus.GaugeVec     // crawl_job
 	BuildInfo          *prometheus.GaugeVec     // version, goversion
-	ScheduleSkipped    *prometheus.CounterVec   // job
+	ScheduleSkipped    *prometheus.CounterVec   // crawl_job
 	ConfigReloads      *prometheus.CounterVec   // result
 }
 
@@ -48,28 +48,28 @@ func New(reg prometheus.Registerer) *Metrics {
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "winnow_requests_total",
 			Help: "HTTP requests made by the crawler, by job and status class.",
-		}, []string{"job", "code"}),
+		}, []string{"crawl_job", "code"}),
 		RequestDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "winnow_request_duration_seconds",
 			Help:    "Time from sending a request to reading the whole response body.",
 			Buckets: []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
-		}, []string{"job"}),
+		}, []string{"crawl_job"}),
 		ResponseBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "winnow_response_bytes_total",
 			Help: "Response body bytes read by the crawler.",
-		}, []string{"job"}),
+		}, []string{"crawl_job"}),
 		FetchErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "winnow_fetch_errors_total",
 			Help: "Fetches that failed before a response was read, by reason.",
-		}, []string{"job", "reason"}),
+		}, []string{"crawl_job", "reason"}),
 		DocumentsWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "winnow_documents_written_total",
 			Help: "Cleaned documents written or replaced in the output directory.",
-		}, []string{"job"}),
+		}, []string{"crawl_job"}),
 		DocumentsSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "winnow_documents_skipped_total",
 			Help: "Fetched pages that produced no new document, by reason.",
-		}, []string{"job", "reason"}),
+		}, []string{"crawl_job", "reason"}),
 		CleanDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "winnow_clean_duration_seconds",
 			Help:    "Time to clean one page into a document.",
@@ -82,24 +82,24 @@ func New(reg prometheus.Registerer) *Metrics {
 		Runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "winnow_runs_total",
 			Help: "Finished job runs, by result.",
-		}, []string{"job", "result"}),
+		}, []string{"crawl_job", "result"}),
 		RunDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "winnow_run_duration_seconds",
 			Help:    "Wall time of one job run.",
 			Buckets: []float64{1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200},
-		}, []string{"job"}),
+		}, []string{"crawl_job"}),
 		LastRunSuccess: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "winnow_last_run_success_timestamp_seconds",
 			Help: "Unix time at which the job last finished a successful run.",
-		}, []string{"job"}),
+		}, []string{"crawl_job"}),
 		RunInProgress: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "winnow_run_in_progress",
 			Help: "1 while a run of the job is in progress, else 0.",
-		}, []string{"job"}),
+		}, []string{"crawl_job"}),
 		QueueDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "winnow_queue_depth",
 			Help: "URLs waiting in the job's frontier.",
-		}, []string{"job"}),
+		}, []string{"crawl_job"}),
 		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "winnow_build_info",
 			Help: "Always 1; labels carry the version and Go version of the binary.",
@@ -107,7 +107,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		ScheduleSkipped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "winnow_schedule_skipped_total",
 			Help: "Scheduled ticks skipped because the job's previous run was still going.",
-		}, []string{"job"}),
+		}, []string{"crawl_job"}),
 		ConfigReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "winnow_config_reloads_total",
 			Help: "Configuration reloads (SIGHUP), by result.",

@@ -25,21 +25,21 @@ type family struct {
 // contractFamilies lists every family of CONTRACT.md "Metrics", then the two
 // the daemon adds (skipped cron ticks, config reloads).
 var contractFamilies = []family{
-	{"winnow_requests_total", dto.MetricType_COUNTER, []string{"code", "job"}},
-	{"winnow_request_duration_seconds", dto.MetricType_HISTOGRAM, []string{"job"}},
-	{"winnow_response_bytes_total", dto.MetricType_COUNTER, []string{"job"}},
-	{"winnow_fetch_errors_total", dto.MetricType_COUNTER, []string{"job", "reason"}},
-	{"winnow_documents_written_total", dto.MetricType_COUNTER, []string{"job"}},
-	{"winnow_documents_skipped_total", dto.MetricType_COUNTER, []string{"job", "reason"}},
+	{"winnow_requests_total", dto.MetricType_COUNTER, []string{"code", "crawl_job"}},
+	{"winnow_request_duration_seconds", dto.MetricType_HISTOGRAM, []string{"crawl_job"}},
+	{"winnow_response_bytes_total", dto.MetricType_COUNTER, []string{"crawl_job"}},
+	{"winnow_fetch_errors_total", dto.MetricType_COUNTER, []string{"crawl_job", "reason"}},
+	{"winnow_documents_written_total", dto.MetricType_COUNTER, []string{"crawl_job"}},
+	{"winnow_documents_skipped_total", dto.MetricType_COUNTER, []string{"crawl_job", "reason"}},
 	{"winnow_clean_duration_seconds", dto.MetricType_HISTOGRAM, nil},
 	{"winnow_boilerplate_removed_total", dto.MetricType_COUNTER, []string{"rule"}},
-	{"winnow_runs_total", dto.MetricType_COUNTER, []string{"job", "result"}},
-	{"winnow_run_duration_seconds", dto.MetricType_HISTOGRAM, []string{"job"}},
-	{"winnow_last_run_success_timestamp_seconds", dto.MetricType_GAUGE, []string{"job"}},
-	{"winnow_run_in_progress", dto.MetricType_GAUGE, []string{"job"}},
-	{"winnow_queue_depth", dto.MetricType_GAUGE, []string{"job"}},
+	{"winnow_runs_total", dto.MetricType_COUNTER, []string{"crawl_job", "result"}},
+	{"winnow_run_duration_seconds", dto.MetricType_HISTOGRAM, []string{"crawl_job"}},
+	{"winnow_last_run_success_timestamp_seconds", dto.MetricType_GAUGE, []string{"crawl_job"}},
+	{"winnow_run_in_progress", dto.MetricType_GAUGE, []string{"crawl_job"}},
+	{"winnow_queue_depth", dto.MetricType_GAUGE, []string{"crawl_job"}},
 	{"winnow_build_info", dto.MetricType_GAUGE, []string{"goversion", "version"}},
-	{"winnow_schedule_skipped_total", dto.MetricType_COUNTER, []string{"job"}},
+	{"winnow_schedule_skipped_total", dto.MetricType_COUNTER, []string{"crawl_job"}},
 	{"winnow_config_reloads_total", dto.MetricType_COUNTER, []string{"result"}},
 }
 
@@ -192,10 +192,10 @@ func TestLabelValuesAreBounded(t *testing.T) {
 	jobs := []string{"world-news"}
 	_, got := initialised(t, jobs, []string{"cookie_notice"})
 	allowed := map[string][]string{
-		"code":   metrics.Codes,
-		"result": append(slices.Clone(metrics.RunResults), metrics.ReloadResults...),
-		"job":    jobs,
-		"rule":   {"cookie_notice"},
+		"code":      metrics.Codes,
+		"result":    append(slices.Clone(metrics.RunResults), metrics.ReloadResults...),
+		"crawl_job": jobs,
+		"rule":      {"cookie_notice"},
 	}
 	for name, mf := range got {
 		for _, m := range mf.GetMetric() {

@@ -357,7 +357,7 @@ func TestDaemonWritesDocuments(t *testing.T) {
 		t.Errorf("/readyz: %d %s", code, body)
 	}
 	_, metrics := d.get("/metrics")
-	for _, want := range []string{`winnow_documents_written_total{job="gazette"} 12`, "winnow_build_info{", "go_goroutines ", "process_resident_memory_bytes "} {
+	for _, want := range []string{`winnow_documents_written_total{crawl_job="gazette"} 12`, "winnow_build_info{", "go_goroutines ", "process_resident_memory_bytes "} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
@@ -568,7 +568,7 @@ func TestDaemonSIGHUP(t *testing.T) {
 		return len(js.Jobs) == 2 && js.Jobs[0].Schedule == "@every 2h" && js.Jobs[1].Name == "second"
 	})
 	_, m := d.get("/metrics")
-	if !strings.Contains(m, `winnow_config_reloads_total{result="success"} 1`) || !strings.Contains(m, `winnow_run_in_progress{job="second"} 0`) {
+	if !strings.Contains(m, `winnow_config_reloads_total{result="success"} 1`) || !strings.Contains(m, `winnow_run_in_progress{crawl_job="second"} 0`) {
 		t.Errorf("metrics after a good reload lack the success count or the new job's series")
 	}
 	d.signal(syscall.SIGTERM)

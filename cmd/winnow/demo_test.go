@@ -54,7 +54,7 @@ func TestDemo(t *testing.T) {
 		return len(docs) == 12
 	})
 	code, body := httpDo(t, "GET", metrics, "")
-	if code != 200 || !strings.Contains(body, `winnow_documents_written_total{job="harbour-gazette"} 12`) {
+	if code != 200 || !strings.Contains(body, `winnow_documents_written_total{crawl_job="harbour-gazette"} 12`) {
 		t.Errorf("demo metrics: %d, documents written line missing", code)
 	}
 	code, body = httpDo(t, "GET", strings.TrimSuffix(metrics, "/metrics")+"/api/v1/jobs", "")
