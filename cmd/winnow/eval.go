@@ -23,6 +23,7 @@ type evalOptions struct {
 	worst     int
 	json      bool
 	bootstrap int
+	split     string
 	log       logFlags
 }
 
@@ -34,6 +35,7 @@ func cmdEval(ctx context.Context, args []string, s streams) error {
 	fs.IntVar(&o.worst, "worst", 0, "list the `K` pages with the lowest F1")
 	fs.BoolVar(&o.json, "json", false, "print the result as one JSON object")
 	fs.IntVar(&o.bootstrap, "bootstrap", 1000, "bootstrap resamples for the ± figures (0: none)")
+	fs.StringVar(&o.split, "split", eval.SplitAll, "score only one half of the dataset: dev (tuned on), test (only scored) or all; the halves are fixed by each page's site")
 	o.log.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -50,6 +52,8 @@ func cmdEval(ctx context.Context, args []string, s streams) error {
 		return usagef("eval: --worst %d: want 0 or more", o.worst)
 	case o.bootstrap < 0:
 		return usagef("eval: --bootstrap %d: want 0 or more", o.bootstrap)
+	case o.split != eval.SplitAll && o.split != eval.SplitDev && o.split != eval.SplitTest:
+		return usagef("eval: --split %q: want dev, test or all", o.split)
 	}
 	return runEval(ctx, o, s.stdout, s.stderr)
 }
@@ -57,6 +61,7 @@ func cmdEval(ctx context.Context, args []string, s streams) error {
 // evalReport is what `winnow eval` prints.
 type evalReport struct {
 	Dataset     string         `json:"dataset"`
+	Split       string         `json:"split"`
 	Pages       int            `json:"pages"`
 	Precision   float64        `json:"precision"`
 	Recall      float64        `json:"recall"`
@@ -91,6 +96,9 @@ func runEval(ctx context.Context, o evalOptions, stdout, stderr io.Writer) error
 	ds, err := eval.LoadDataset(o.dataset)
 	if err != nil {
 		return usageError{fmt.Errorf("eval: --dataset: %w", err)}
+	}
+	if ds, err = ds.Subset(o.split); err != nil {
+		return usageError{fmt.Errorf("eval: --split: %w", err)}
 	}
 	// Read every page first so the timing covers cleaning only.
 	bodies := make([][]byte, len(ds.Pages))
@@ -145,7 +153,7 @@ func runEval(ctx context.Context, o evalOptions, stdout, stderr io.Writer) error
 	// Upstream deletes U+00AD from its Go extractors' output before scoring.
 	res := eval.Score(ds.Truth(), preds, eval.Options{DeleteSoftHyphens: true})
 	rep := evalReport{
-		Dataset: o.dataset, Pages: len(ds.Pages),
+		Dataset: o.dataset, Split: o.split, Pages: len(ds.Pages),
 		Precision: res.Precision, Recall: res.Recall, F1: res.F1, Accuracy: res.Accuracy,
 		Errors: len(pageErr), ErrorKinds: kinds,
 		Seconds: elapsed.Seconds(), Workers: o.workers,
@@ -198,7 +206,7 @@ func printEval(w io.Writer, r evalReport) {
 	if r.Spread != nil {
 		sp = *r.Spread
 	}
-	fmt.Fprintf(w, "dataset    %s (%d pages)\n", r.Dataset, r.Pages)
+	fmt.Fprintf(w, "dataset    %s (%s: %d pages)\n", r.Dataset, r.Split, r.Pages)
 	fmt.Fprintf(w, "F1         %s\n", pm(r.F1, sp.F1))
 	fmt.Fprintf(w, "precision  %s\n", pm(r.Precision, sp.Precision))
 	fmt.Fprintf(w, "recall     %s\n", pm(r.Recall, sp.Recall))

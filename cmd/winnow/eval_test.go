@@ -51,6 +51,32 @@ func TestEvalJSON(t *testing.T) {
 	}
 }
 
+// TestEvalSplit: the halves of a dataset add up to the whole, and the
+// report names the half it scored.
+func TestEvalSplit(t *testing.T) {
+	pages := 0
+	for _, split := range []string{"dev", "test"} {
+		r := runInProcess(t, "", "eval", "--dataset", evalDataset, "--split", split, "--json", "--bootstrap", "0", "--log-level", "error")
+		if r.code != 0 {
+			t.Fatalf("--split %s: exit %d; stderr:\n%s", split, r.code, r.stderr)
+		}
+		var got struct {
+			Split string
+			Pages int
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+			t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+		}
+		if got.Split != split {
+			t.Errorf("report names split %q, want %q", got.Split, split)
+		}
+		pages += got.Pages
+	}
+	if pages != 3 {
+		t.Errorf("dev + test pages = %d, want the dataset's 3", pages)
+	}
+}
+
 func TestEvalText(t *testing.T) {
 	r := runWinnow(t, "", "eval", "--dataset", evalDataset, "--worst", "2", "--bootstrap", "0")
 	if r.code != 0 {
@@ -78,6 +104,7 @@ func TestEvalUsage(t *testing.T) {
 		{name: "bad dataset", args: []string{"eval", "--dataset", "testdata/clean"}, code: 2, stderr: "ground-truth.json"},
 		{name: "bad workers", args: []string{"eval", "--dataset", evalDataset, "--workers", "0"}, code: 2, stderr: "--workers 0"},
 		{name: "extra argument", args: []string{"eval", "--dataset", evalDataset, "more"}, code: 2, stderr: `unexpected argument "more"`},
+		{name: "bad split", args: []string{"eval", "--dataset", evalDataset, "--split", "train"}, code: 2, stderr: `--split "train": want dev, test or all`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
