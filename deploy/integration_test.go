@@ -302,8 +302,27 @@ scrape_configs:
 		return len(r.Result) > 0, fmt.Sprintf("%d series", len(r.Result))
 	})
 	t.Logf("first successful run scraped %v after the start", time.Since(t0).Round(time.Millisecond))
-	// Two more scrapes after the run, so rates see it between two samples.
-	time.Sleep(2 * time.Second)
+	// Two more scrapes after the run, so rates see it between two samples:
+	// wait until Prometheus holds them rather than sleeping for two intervals.
+	scrapes := func() (float64, error) {
+		r, err := promQuery(base, `max(count_over_time(up[10m]))`)
+		if err != nil || len(r.Result) == 0 {
+			return 0, fmt.Errorf("count scrapes: %v (%d series)", err, len(r.Result))
+		}
+		str, _ := r.Result[0].Value[1].(string)
+		return strconv.ParseFloat(str, 64)
+	}
+	seen, err := scrapes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "two more scrapes after the run", 20*time.Second, func() (bool, string) {
+		n, err := scrapes()
+		if err != nil {
+			return false, err.Error()
+		}
+		return n >= seen+2, fmt.Sprintf("%v scrapes, %v when the run was seen", n, seen)
+	})
 
 	instance := winnowAddr
 	substitute := strings.NewReplacer(

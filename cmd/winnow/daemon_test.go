@@ -30,13 +30,23 @@ import (
 // progress for as long as it needs, whatever the machine's speed.
 func testSite(t *testing.T, free int) (srv *httptest.Server, release func()) {
 	t.Helper()
+	srv, release, _ = testSiteHeld(t, free)
+	return srv, release
+}
+
+// testSiteHeld is testSite that also says when the run reached the gate:
+// held is closed once a request waits there, so a test waits for that
+// event instead of sleeping and hoping the crawl got that far.
+func testSiteHeld(t *testing.T, free int) (srv *httptest.Server, release func(), held <-chan struct{}) {
+	t.Helper()
 	site, err := demo.NewSite()
 	if err != nil {
 		t.Fatal(err)
 	}
 	gate := make(chan struct{})
-	var once sync.Once
+	var once, heldOnce sync.Once
 	release = func() { once.Do(func() { close(gate) }) }
+	heldCh := make(chan struct{})
 	var mu sync.Mutex
 	served := 0
 	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +56,7 @@ func testSite(t *testing.T, free int) (srv *httptest.Server, release func()) {
 			wait := free >= 0 && served > free
 			mu.Unlock()
 			if wait {
+				heldOnce.Do(func() { close(heldCh) })
 				select {
 				case <-gate:
 				case <-r.Context().Done():
@@ -56,7 +67,17 @@ func testSite(t *testing.T, free int) (srv *httptest.Server, release func()) {
 		site.ServeHTTP(w, r)
 	}))
 	t.Cleanup(func() { release(); srv.Close() })
-	return srv, release
+	return srv, release, heldCh
+}
+
+// waitHeld waits until the run has reached the site's gate.
+func waitHeld(t *testing.T, held <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-held:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the run never reached the held pages")
+	}
 }
 
 // daemonConfig is a config crawling site into out, every few seconds unless
@@ -444,7 +465,7 @@ func TestDaemonTriggerAndAPI(t *testing.T) {
 
 func TestDaemonSIGTERMDuringRunThenResume(t *testing.T) {
 	t.Parallel()
-	site, release := testSite(t, 3) // the run holds after three articles
+	site, release, held := testSiteHeld(t, 3) // the run holds after three articles
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
 	cfg := writeFile(t, filepath.Join(dir, "winnow.yaml"), daemonConfig(site.URL, out, "@every 1h", ""))
@@ -453,18 +474,16 @@ func TestDaemonSIGTERMDuringRunThenResume(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("trigger: %d %s", r.code, r.stderr)
 	}
-	eventually(t, 60*time.Second, "some documents written", func() bool {
-		docs, _ := outputFiles(t, out)
-		return len(docs) >= 2
-	})
-	time.Sleep(200 * time.Millisecond) // let the crawl reach the held pages
+	waitHeld(t, held)
 	d.signal(syscall.SIGTERM)
 	code, took := d.wait(20 * time.Second)
+	// Exit 0 and no grace-period line: the run stopped without being cut
+	// short (shutdown_grace is 10s; cutting it short exits 1).
 	if code != 0 {
 		t.Errorf("exit %d after SIGTERM during a run, want 0", code)
 	}
-	if took > 15*time.Second {
-		t.Errorf("shutdown took %v, longer than shutdown_grace (10s)", took)
+	if d.logged("shutdown grace period passed", nil) {
+		t.Error("the shutdown waited out shutdown_grace")
 	}
 	docs, temps := outputFiles(t, out)
 	if len(temps) > 0 {
@@ -641,9 +660,8 @@ func TestDaemonRedisState(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	cfg := daemonConfig(site.URL, out, "@every 1h", "") + fmt.Sprintf("state: {backend: redis, addr: %q}\n", redisAddr)
 	d := startDaemon(t, writeFile(t, filepath.Join(dir, "winnow.yaml"), cfg))
-	if code, body := d.get("/readyz"); code != 200 {
-		t.Errorf("/readyz with redis: %d %s", code, body)
-	}
+	// "listening" is logged before the schedules load: wait for ready.
+	eventually(t, 10*time.Second, "/readyz with redis", func() bool { code, _ := d.get("/readyz"); return code == 200 })
 	if r := runWinnow(t, "", "trigger", "--addr", d.addr, "gazette"); r.code != 0 {
 		t.Fatalf("trigger: %d %s", r.code, r.stderr)
 	}
@@ -673,15 +691,17 @@ func TestDaemonShutdownStuck(t *testing.T) {
 		grace    string
 		second   bool
 		msg      string
-		min, max time.Duration
+		min      time.Duration // the exit comes no earlier (the grace is waited out)
 	}{
-		{name: "grace passes", grace: "2s", msg: "shutdown grace period passed", min: 2 * time.Second, max: 10 * time.Second},
-		{name: "second signal", grace: "60s", second: true, msg: "second signal: exiting now", max: 5 * time.Second},
+		{name: "grace passes", grace: "2s", msg: "shutdown grace period passed", min: 2 * time.Second},
+		// The wait below gives up at 30s, well before the 60s grace: the
+		// second signal is what ends it.
+		{name: "second signal", grace: "60s", second: true, msg: "second signal: exiting now"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			redis := testredis.Start(t)
-			site, release := testSite(t, 3)
+			site, release, held := testSiteHeld(t, 3)
 			dir := t.TempDir()
 			out := filepath.Join(dir, "out")
 			cfg := strings.Replace(daemonConfig(site.URL, out, "@every 1h", ""), "shutdown_grace: 10s", "shutdown_grace: "+tt.grace, 1) +
@@ -691,11 +711,7 @@ func TestDaemonShutdownStuck(t *testing.T) {
 			if r := runWinnow(t, "", "trigger", "--addr", d.addr, "gazette"); r.code != 0 {
 				t.Fatalf("trigger: %d %s", r.code, r.stderr)
 			}
-			eventually(t, 60*time.Second, "some documents written", func() bool {
-				docs, _ := outputFiles(t, out)
-				return len(docs) >= 2
-			})
-			time.Sleep(200 * time.Millisecond) // let the crawl reach the held pages
+			waitHeld(t, held)
 			// Pause redis, then let the held page through: its store update
 			// hangs, and a store call does not stop for a cancelled run.
 			redis.Pause(t)
@@ -715,8 +731,8 @@ func TestDaemonShutdownStuck(t *testing.T) {
 			if code != 1 {
 				t.Errorf("exit %d, want 1 (shutdown cut short)", code)
 			}
-			if took < tt.min || took > tt.max {
-				t.Errorf("exit took %v, want between %v and %v", took, tt.min, tt.max)
+			if took < tt.min {
+				t.Errorf("exit took %v, want at least %v", took, tt.min)
 			}
 			if !d.logged(tt.msg, nil) {
 				t.Errorf("no %q log line", tt.msg)

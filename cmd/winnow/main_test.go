@@ -21,7 +21,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	winnowBin = filepath.Join(dir, "winnow")
-	build := exec.Command("go", "build", "-race", "-o", winnowBin, ".")
+	args := []string{"build", "-o", winnowBin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, ".")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build winnow:", err)
