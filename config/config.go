@@ -43,6 +43,9 @@ type HTTP struct {
 	Listen    string // default 127.0.0.1:9464
 	TokenFile string // when set, the admin endpoints need this bearer token
 	Token     string // the token read from TokenFile, trimmed
+	// Pprof serves the Go runtime profiles under /debug/pprof/ on the same
+	// listener, behind the token when one is set. Off by default.
+	Pprof bool
 }
 
 // Settings are the crawl settings of the defaults section, which every job

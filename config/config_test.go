@@ -42,6 +42,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"bad-format", []string{`output.format (line 1): "xml": want txt or json`}},
 		{"bad-backend", []string{`state.backend (line 1): "sqlite": want bolt or redis`}},
 		{"bad-listen", []string{`http.listen (line 1): "9464": want host:port`}},
+		{"bad-pprof", []string{`http.pprof (line 1): "yes": expected true or false`}},
+		{"unknown-http-key", []string{`http.prof (line 2): unknown key (did you mean "pprof"?)`}},
 		{"listen-open-without-token", []string{`http.listen (line 2): "0.0.0.0:9464" is not a loopback address and http.token_file is not set: anyone who can reach it could start runs; set a token_file or listen on 127.0.0.1`}},
 		{"negative-parallel", []string{`jobs[0].parallel (line 5): 0: must be at least 1`}},
 		{"negative-min-words", []string{`defaults.min_words (line 2): -1: must be at least 0`}},
@@ -160,6 +162,9 @@ func TestLoadValid(t *testing.T) {
 	if cfg.ShutdownGrace != 5*time.Second || cfg.HTTP.Listen != "127.0.0.1:9464" {
 		t.Errorf("shutdown_grace %v, listen %q", cfg.ShutdownGrace, cfg.HTTP.Listen)
 	}
+	if !cfg.HTTP.Pprof {
+		t.Error("http.pprof: true was not read")
+	}
 	if _, ok := cfg.Job("local"); !ok {
 		t.Error(`Job("local") not found`)
 	}
@@ -178,6 +183,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if diff := cmp.Diff(Filter{}, cfg.Jobs[0].Filter); diff != "" {
 		t.Errorf("job filter (-want +got):\n%s", diff)
+	}
+	if cfg.HTTP.Pprof {
+		t.Error("http.pprof is on by default; the contract says off")
 	}
 	cfg.Jobs = nil
 	if diff := cmp.Diff(want, cfg); diff != "" {
@@ -278,7 +286,7 @@ func TestLoadDeployExample(t *testing.T) {
 	if diff := cmp.Diff(DefaultFilter(), cfg.DefaultFilter); diff != "" {
 		t.Errorf("example defaults differ from DefaultFilter (-want +got):\n%s", diff)
 	}
-	if cfg.ShutdownGrace != DefaultShutdownGrace || cfg.HTTP.Listen != DefaultListen || cfg.Output != (Output{DefaultOutputDir, DefaultFormat}) {
+	if cfg.ShutdownGrace != DefaultShutdownGrace || cfg.HTTP.Listen != DefaultListen || cfg.HTTP.Pprof || cfg.Output != (Output{DefaultOutputDir, DefaultFormat}) {
 		t.Errorf("example top-level values differ from the defaults: %+v", cfg)
 	}
 }

@@ -158,6 +158,7 @@ func (d *decoder) decode(data []byte) *Config {
 						cfg.HTTP.Token = d.token(n, p, cfg.HTTP.TokenFile)
 					}
 				}},
+				{"pprof", d.boolean(&cfg.HTTP.Pprof)},
 			})
 			if listenNode != nil && len(d.errs) == errs && cfg.HTTP.TokenFile == "" && !Loopback(cfg.HTTP.Listen) {
 				d.errorf(listenNode, p+".listen", "%q is not a loopback address and http.token_file is not set: anyone who can reach it could start runs; set a token_file or listen on 127.0.0.1", cfg.HTTP.Listen)

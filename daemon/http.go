@@ -37,11 +37,13 @@ type HandlerOptions struct {
 	Jobs     jobsService
 	Store    pinger // /readyz fails while Ping does
 	Token    string // when set, POST endpoints need "Authorization: Bearer <Token>"
+	Pprof    bool   // serve /debug/pprof/ (behind Token when it is set)
 	Log      *slog.Logger
 }
 
 // NewHandler returns the daemon's HTTP endpoints: /metrics, /healthz,
-// /readyz, GET /api/v1/jobs[/{name}] and POST /api/v1/jobs/{name}/runs.
+// /readyz, GET /api/v1/jobs[/{name}] and POST /api/v1/jobs/{name}/runs,
+// and /debug/pprof/ when o.Pprof is set.
 func NewHandler(o HandlerOptions) http.Handler {
 	h := &handler{o: o, log: o.Log.With("component", "http")}
 	mux := http.NewServeMux()
@@ -53,6 +55,9 @@ func NewHandler(o HandlerOptions) http.Handler {
 	mux.HandleFunc("GET /api/v1/jobs", h.listJobs)
 	mux.HandleFunc("GET /api/v1/jobs/{name}", h.getJob)
 	mux.HandleFunc("POST /api/v1/jobs/{name}/runs", h.auth(h.triggerRun))
+	if o.Pprof {
+		h.pprofRoutes(mux)
+	}
 	return mux
 }
 

@@ -40,11 +40,13 @@ type cleanOptions struct {
 	workers     int
 	args        []string
 	log         logFlags
+	profile     cpuProfile
 }
 
 const cleanUsage = `[--url URL] [--format txt|json] [--content-type CT] FILE|-
        winnow clean --explain [--url URL] FILE|-
-       winnow clean --out DIR [--format txt|json] FILE|DIR...`
+       winnow clean --out DIR [--format txt|json] FILE|DIR...
+       (every form takes --cpuprofile FILE)`
 
 func cmdClean(ctx context.Context, args []string, s streams) error {
 	var o cleanOptions
@@ -56,6 +58,7 @@ func cmdClean(ctx context.Context, args []string, s streams) error {
 	fs.StringVar(&o.out, "out", "", "clean every FILE and every *.html, *.htm, *.html.gz under each DIR into `DIR`, as a crawl would")
 	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "pages cleaned at once with --out")
 	o.log.register(fs)
+	o.profile.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -74,10 +77,12 @@ func cmdClean(ctx context.Context, args []string, s streams) error {
 	case o.workers < 1:
 		return usagef("clean: --workers %d: want at least 1", o.workers)
 	}
-	if o.out != "" {
-		return runCleanOut(ctx, o, s)
-	}
-	return runCleanOne(o, s)
+	return o.profile.run(func() error {
+		if o.out != "" {
+			return runCleanOut(ctx, o, s)
+		}
+		return runCleanOne(o, s)
+	})
 }
 
 // readPage reads a file (or stdin for "-"), gunzipping it when it starts

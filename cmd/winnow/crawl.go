@@ -52,6 +52,7 @@ type crawlOptions struct {
 
 	progressEvery time.Duration // log-line interval when stderr is not a terminal
 	log           logFlags
+	profile       cpuProfile
 	urls          []string
 	set           map[string]bool // flags given on the command line
 }
@@ -83,6 +84,7 @@ func cmdCrawl(ctx context.Context, args []string, s streams) error {
 	fs.Var(&o.langs, "lang", "write only articles in language `CODE` (ISO 639-1); repeatable or comma-separated (--lang en,de); articles of unknown language are written (default: any language)")
 	fs.DurationVar(&o.progressEvery, "progress-interval", 5*time.Second, "interval of progress log lines when stderr is not a terminal")
 	o.log.register(fs)
+	o.profile.register(fs)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -110,7 +112,7 @@ func cmdCrawl(ctx context.Context, args []string, s streams) error {
 	if err := output.CheckFormat(o.format); err != nil {
 		return usagef("--format: %v", err)
 	}
-	return runCrawl(ctx, o, opts, stateCfg, log, pr, s)
+	return o.profile.run(func() error { return runCrawl(ctx, o, opts, stateCfg, log, pr, s) })
 }
 
 // runOptions builds the crawl from the config's job (when given), the

@@ -132,12 +132,12 @@ func runDaemon(ctx context.Context, o daemonOptions, s streams) error {
 	}
 	addr := ln.Addr().String()
 	srv := daemon.NewServer(addr, daemon.NewHandler(daemon.HandlerOptions{
-		Gatherer: reg, Jobs: sched, Store: store, Token: cfg.HTTP.Token, Log: base,
+		Gatherer: reg, Jobs: sched, Store: store, Token: cfg.HTTP.Token, Pprof: cfg.HTTP.Pprof, Log: base,
 	}), base)
 	srvErr := make(chan error, 1)
 	go func() { srvErr <- srv.Serve(ln) }()
 	log.Info("listening", "addr", addr, "metrics", "http://"+addr+"/metrics", "api", "http://"+addr+"/api/v1/jobs",
-		"token", cfg.HTTP.Token != "")
+		"token", cfg.HTTP.Token != "", "pprof", cfg.HTTP.Pprof)
 	if o.onListen != nil {
 		o.onListen(addr)
 	}
