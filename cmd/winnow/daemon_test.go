@@ -687,11 +687,11 @@ func TestDaemonRedisState(t *testing.T) {
 // half-written document, and the next start, with redis back, resumes.
 func TestDaemonShutdownStuck(t *testing.T) {
 	for _, tt := range []struct {
-		name     string
-		grace    string
-		second   bool
-		msg      string
-		min      time.Duration // the exit comes no earlier (the grace is waited out)
+		name   string
+		grace  string
+		second bool
+		msg    string
+		min    time.Duration // the exit comes no earlier (the grace is waited out)
 	}{
 		{name: "grace passes", grace: "2s", msg: "shutdown grace period passed", min: 2 * time.Second},
 		// The wait below gives up at 30s, well before the 60s grace: the
