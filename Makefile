@@ -3,7 +3,7 @@ GO       ?= go
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 
-.PHONY: all build test deps vet gotest promtool bench bench-crawl fuzz clean
+.PHONY: all build test deps vet gotest promtool bench bench-large bench-deps fuzz clean
 
 all: build
 
@@ -49,14 +49,31 @@ promtool:
 		else echo "skip: promtool not installed"; fi; \
 	fi
 
-## bench: Go benchmarks of the cleaner, then the side-by-side extractor table.
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./cleaner/
-	cd bench && $(GO) run . -dataset $(CURDIR)/testdata/article-extraction-benchmark
+## bench: one run, one table (bench/results.md): extractors in process, a
+## crawl of a generated 2,000-article loopback site by winnow, colly and
+## Scrapy, and whole-process start-up. BENCH_FLAGS passes flags to bench/
+## (e.g. BENCH_FLAGS='-crawl-rounds 3'; `cd bench && go run . -h` lists them).
+bench: bench-deps
+	cd bench && $(GO) run . -repo $(CURDIR) -out results.md $(BENCH_FLAGS)
 
-## bench-crawl: pages/s and peak RSS of `winnow crawl` on 2,000- and 20,000-article local sites.
-bench-crawl:
-	bench/crawl.sh
+## bench-large: the same, plus a 20,000-article crawl for the RSS growth check.
+bench-large:
+	$(MAKE) bench BENCH_FLAGS='-large 20000 $(BENCH_FLAGS)'
+
+# bench-deps installs GNU time (peak RSS of each process) and Scrapy (a peer
+# of the crawl comparison) from Debian packages when missing and root.
+bench-deps:
+	@missing=""; \
+	[ -x /usr/bin/time ] || missing="$$missing time"; \
+	python3 -c 'import scrapy' 2>/dev/null || /usr/bin/python3 -c 'import scrapy' 2>/dev/null || missing="$$missing python3-scrapy"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "warning: missing$$missing (apt-get install -y$$missing); without Scrapy its row is left out"; \
+		fi; \
+	fi
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzClean -fuzztime 60s ./cleaner/

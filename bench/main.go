@@ -1,154 +1,324 @@
-// Command bench compares winnow's cleaner with plain extractors on a dataset
-// in the article-extraction-benchmark layout: same pages, same metric
-// (winnow/eval), each extractor timed in this one run.
+// Command bench measures winnow beside its peers in one run and writes one
+// table, with the machine's description, to a Markdown file:
+//
+//	(a) in process, over a dataset in the article-extraction-benchmark
+//	    layout: winnow's cleaner, plain readeck go-readability v2 and
+//	    go-trafilatura in ms/page and allocations/page, html.Parse alone as
+//	    the floor, and each one's extraction quality (winnow/eval);
+//	(b) a crawl of a generated loopback site of real-size article pages
+//	    (the benchmark pages and the cleaner's golden pages, their links
+//	    pointed into the site, their text varied per article) by the built
+//	    `winnow crawl` (cleaning and writing everything), by a fetch-only
+//	    colly crawler and by a fetch-only Scrapy CrawlSpider, alternated
+//	    round by round: pages/s, CPU time per page, peak RSS;
+//	(c) `winnow version` and `winnow clean` of one page as whole processes.
 //
 // It is a module of its own so that the peers it measures never enter
-// winnow's dependencies.
+// winnow's dependencies. Run it from the repository with `make bench`.
 package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
+	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
-
-	shiori "github.com/go-shiori/go-readability"
-	"github.com/markusmobius/go-trafilatura"
-
-	readeck "codeberg.org/readeck/go-readability/v2"
-
-	"winnow/cleaner"
-	"winnow/eval"
 )
 
-// extractor turns one page into body text.
-type extractor struct {
-	name    string
-	extract func(body []byte, u *url.URL) (string, error)
-}
-
-func extractors() []extractor {
-	cl := cleaner.New(cleaner.Options{})
-	return []extractor{
-		{"winnow", func(body []byte, u *url.URL) (string, error) {
-			doc, _, err := cl.Clean(cleaner.Input{Body: body, URL: u.String()})
-			return doc.Text(), err
-		}},
-		{"go-shiori/go-readability", func(body []byte, u *url.URL) (string, error) {
-			a, err := shiori.FromReader(bytes.NewReader(body), u)
-			return a.TextContent, err
-		}},
-		{"readeck/go-readability/v2", func(body []byte, u *url.URL) (string, error) {
-			a, err := readeck.FromReader(bytes.NewReader(body), u)
-			if err != nil || a.Node == nil {
-				return "", err
-			}
-			var b strings.Builder
-			err = a.RenderText(&b)
-			return b.String(), err
-		}},
-		{"go-trafilatura (fallback)", func(body []byte, u *url.URL) (string, error) {
-			r, err := trafilatura.Extract(bytes.NewReader(body), trafilatura.Options{OriginalURL: u, EnableFallback: true})
-			if err != nil || r == nil {
-				return "", err
-			}
-			return r.ContentText, nil
-		}},
-	}
-}
-
-type row struct {
-	name      string
-	res       eval.Result
-	spread    eval.Spread
-	errors    int
-	msPerPage float64
+type options struct {
+	repo        string
+	out         string
+	rounds      int
+	crawlRounds int
+	articles    int
+	large       int
+	parallel    int
+	depth       int
+	procRuns    int
+	cpuprofile  string
+	skipExtract bool
 }
 
 func main() {
-	dir := flag.String("dataset", "", "dataset directory (html/, ground-truth.json)")
-	rounds := flag.Int("rounds", 3, "timed passes over the pages per extractor; the median is reported")
+	if len(os.Args) > 1 && os.Args[1] == "colly-crawl" {
+		if err := collyCrawl(os.Args[2:], os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench colly-crawl:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == "serve" {
+		if err := serveSite(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench serve:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var o options
+	flag.StringVar(&o.repo, "repo", "..", "winnow's repository (the binary is built from it, the pages read from its testdata)")
+	flag.StringVar(&o.out, "out", "", "also write the results to this Markdown file")
+	flag.IntVar(&o.rounds, "rounds", 3, "timed in-process passes over the benchmark pages per extractor; the median is reported")
+	flag.IntVar(&o.crawlRounds, "crawl-rounds", 2, "rounds of the crawl comparison (each runs every crawler once)")
+	flag.IntVar(&o.articles, "articles", 2000, "articles of the generated site")
+	flag.IntVar(&o.large, "large", 0, "also crawl a site of this many articles with winnow once, for the RSS growth check (0: skip)")
+	flag.IntVar(&o.parallel, "parallel", 8, "concurrent requests of every crawler")
+	flag.IntVar(&o.depth, "depth", 3, "link depth of every crawler (the seed is depth 0)")
+	flag.IntVar(&o.procRuns, "proc-runs", 10, "runs of each whole-process measurement; the median wall time is reported")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of winnow's first crawl to this file (winnow crawl --cpuprofile)")
+	flag.BoolVar(&o.skipExtract, "skip-extract", false, "skip part (a), the in-process extractor table")
 	flag.Parse()
-	if *dir == "" || *rounds < 1 {
-		fmt.Fprintln(os.Stderr, "usage: bench -dataset DIR [-rounds N]")
+	if o.rounds < 1 || o.crawlRounds < 1 || o.articles < perSection || o.procRuns < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -rounds, -crawl-rounds and -proc-runs must be at least 1, -articles at least", perSection)
 		os.Exit(2)
 	}
-	if err := run(*dir, *rounds, os.Stdout); err != nil {
+	var buf bytes.Buffer
+	err := run(o, &buf)
+	os.Stdout.Write(buf.Bytes())
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
+	if o.out != "" {
+		if err := os.WriteFile(o.out, buf.Bytes(), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+	}
 }
 
-func run(dir string, rounds int, w io.Writer) error {
-	ds, err := eval.LoadDataset(dir)
+func run(o options, w io.Writer) error {
+	repo, err := filepath.Abs(o.repo)
 	if err != nil {
 		return err
 	}
-	bodies := make([][]byte, len(ds.Pages))
-	urls := make([]*url.URL, len(ds.Pages))
-	for i, p := range ds.Pages {
-		if bodies[i], err = p.HTML(); err != nil {
-			return err
-		}
-		if urls[i], err = url.Parse(p.URL); err != nil {
-			return fmt.Errorf("page %s: url %q: %w", p.ID, p.URL, err)
-		}
-	}
-	truth := ds.Truth()
-	exs := extractors()
-	preds := make([]map[string]string, len(exs))
-	errs := make([]int, len(exs))
-	times := make([][]time.Duration, len(exs))
-	// Rounds interleave the extractors so that load on the machine weighs on
-	// all of them alike. The first round's texts are scored.
-	for round := range rounds {
-		for e, ex := range exs {
-			if round == 0 {
-				preds[e] = make(map[string]string, len(ds.Pages))
-			}
-			start := time.Now()
-			for i, p := range ds.Pages {
-				text, err := ex.extract(bodies[i], urls[i])
-				if round > 0 {
-					continue
-				}
-				if err != nil {
-					errs[e]++
-					text = ""
-				}
-				preds[e][p.ID] = text
-			}
-			times[e] = append(times[e], time.Since(start))
-		}
-	}
-	var rows []row
-	for e, ex := range exs {
-		slices.Sort(times[e])
-		// Upstream deletes U+00AD from its Go extractors' output before scoring.
-		res := eval.Score(truth, preds[e], eval.Options{DeleteSoftHyphens: true})
-		rows = append(rows, row{
-			name: ex.name, res: res, spread: eval.Bootstrap(res.Pages, 1000, 1), errors: errs[e],
-			msPerPage: float64(times[e][len(times[e])/2].Microseconds()) / 1000 / float64(len(ds.Pages)),
-		})
-	}
-
-	fmt.Fprintf(w, "%d pages, one goroutine, median of %d interleaved timed passes; ± is the bootstrap standard deviation (1000 resamples, seed 1)\n\n", len(ds.Pages), rounds)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "extractor\tF1\tprecision\trecall\taccuracy\terrors\tms/page\t")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%.3f ± %.3f\t%.3f ± %.3f\t%.3f ± %.3f\t%.3f ± %.3f\t%d\t%.2f\t\n",
-			r.name, r.res.F1, r.spread.F1, r.res.Precision, r.spread.Precision,
-			r.res.Recall, r.spread.Recall, r.res.Accuracy, r.spread.Accuracy, r.errors, r.msPerPage)
-	}
-	if err := tw.Flush(); err != nil {
+	dataset := filepath.Join(repo, "testdata", "article-extraction-benchmark")
+	golden := filepath.Join(repo, "cleaner", "testdata")
+	work, err := os.MkdirTemp("", "winnow-bench-")
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nwinnow ms/page ÷ plain readeck/go-readability/v2 ms/page: %.2f\n", rows[0].msPerPage/rows[2].msPerPage)
+	defer os.RemoveAll(work)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	python, scrapyVersion, scrapyOK := findScrapy()
+
+	done := timeIt("build winnow")
+	bin := filepath.Join(work, "winnow")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./cmd/winnow")
+	build.Dir, build.Stderr = repo, os.Stderr
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("build winnow: %w", err)
+	}
+	done()
+
+	started := time.Now()
+	fmt.Fprintln(w, "# winnow benchmark")
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Measured by `make bench` (bench/, a module of its own) on %s.\n\n", started.UTC().Format("2006-01-02 15:04 MST"))
+	machine(w, repo, scrapyVersion)
+
+	if !o.skipExtract {
+		fmt.Fprintln(w, "\n## (a) Extraction in process")
+		fmt.Fprintln(w)
+		done = timeIt("extractors in process")
+		if _, err := extractBench(w, dataset, o.rounds); err != nil {
+			return err
+		}
+		done()
+	}
+
+	fmt.Fprintln(w, "\n## (b) Crawl of a generated loopback site")
+	fmt.Fprintln(w)
+	done = timeIt("load site templates")
+	tpls, titles, err := loadTemplates(dataset, golden)
+	if err != nil {
+		return err
+	}
+	done()
+	env := &crawlEnv{winnow: bin, self: self, python: python, scrapyScript: filepath.Join(repo, "bench", "scrapy_crawl.py"), work: work,
+		parallel: o.parallel, depth: o.depth, haveScrapy: scrapyOK, cpuprofile: o.cpuprofile}
+	small := newSite(o.articles, tpls, titles)
+	fmt.Fprintf(w, "%d articles made from %d real pages (%s), %d section pages and a front page; parallel %d, no delay, depth %d, robots.txt obeyed, %d rounds with the crawlers alternated. winnow crawls with `--article '%s'` and cleans and writes every article (fresh output and state each time); the peers only fetch and extract links. Pages are counted by the site (robots.txt excluded); CPU time and peak RSS come from each process's rusage, wall time from start to exit.\n\n",
+		o.articles, len(tpls), sizes(small), small.sections, o.parallel, o.depth, o.crawlRounds, articlePattern)
+	done = timeIt("crawl comparison")
+	runs, err := crawlBench(w, env, small, o.crawlRounds)
+	if err != nil {
+		return err
+	}
+	done()
+	smallRSS := slices.Max(rssOf(runs["winnow crawl"]))
+	if o.large > 0 {
+		done = timeIt("large crawl")
+		large := newSite(o.large, tpls, titles)
+		base, stop, err := large.serve()
+		if err != nil {
+			return err
+		}
+		env.cpuprofile = ""
+		r, err := env.crawlOnce(large, base, "winnow crawl", 0)
+		stop()
+		if err != nil {
+			return err
+		}
+		done()
+		fmt.Fprintf(w, "\nRSS growth: winnow crawl of a %d-article site: %d pages, %.1f pages/s, %.2f ms CPU/page, peak RSS %.1f MiB = **%.2f×** the %d-article crawl's highest (target ≤ 1.10)\n",
+			o.large, r.fetched, r.rate(), 1000*r.cpuPerPage(), r.rssMiB(), r.rssMiB()/smallRSS, o.articles)
+	}
+
+	fmt.Fprintln(w, "\n## (c) Whole processes")
+	fmt.Fprintln(w)
+	done = timeIt("whole processes")
+	if err := procBench(w, bin, dataset, work, o.procRuns); err != nil {
+		return err
+	}
+	done()
+	fmt.Fprintf(w, "\nThe whole run took %.0f s.\n", time.Since(started).Seconds())
 	return nil
+}
+
+// serveSite serves the generated site until interrupted, for profiling a
+// crawl by hand: bench serve -articles 2000 -addr 127.0.0.1:8099
+func serveSite(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	repo := fs.String("repo", "..", "winnow's repository")
+	n := fs.Int("articles", 2000, "articles of the site")
+	addr := fs.String("addr", "127.0.0.1:8099", "loopback address to listen on")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	tpls, titles, err := loadTemplates(filepath.Join(*repo, "testdata", "article-extraction-benchmark"), filepath.Join(*repo, "cleaner", "testdata"))
+	if err != nil {
+		return err
+	}
+	s := newSite(*n, tpls, titles)
+	fmt.Fprintf(os.Stderr, "serving %d articles on http://%s/\n", *n, *addr)
+	return http.ListenAndServe(*addr, s)
+}
+
+func rssOf(rs []crawlRun) []float64 {
+	var out []float64
+	for _, r := range rs {
+		out = append(out, r.rssMiB())
+	}
+	return out
+}
+
+// sizes describes the article sizes of a site.
+func sizes(s *site) string {
+	var ns []int
+	for i := range min(s.n, len(s.templates)) {
+		var b bytes.Buffer
+		s.article(&b, i)
+		ns = append(ns, b.Len())
+	}
+	slices.Sort(ns)
+	return fmt.Sprintf("%d–%d KiB, median %d KiB", ns[0]/1024, ns[len(ns)-1]/1024, ns[len(ns)/2]/1024)
+}
+
+// procBench runs `winnow version` and `winnow clean` of one benchmark page
+// as whole processes.
+func procBench(w io.Writer, bin, dataset, work string, runs int) error {
+	files, err := filepath.Glob(filepath.Join(dataset, "html", "*.html.gz"))
+	if err != nil || len(files) == 0 {
+		return fmt.Errorf("no benchmark pages in %s: %v", dataset, err)
+	}
+	slices.Sort(files)
+	page := filepath.Join(work, "page.html")
+	if err := gunzip(files[0], page); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "| command | median wall ms | highest peak RSS MiB | runs |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	for _, c := range []struct {
+		label string
+		args  []string
+	}{
+		{"winnow version", []string{"version"}},
+		{"winnow clean PAGE (" + filepath.Base(files[0])[:12] + "…, one benchmark page)", []string{"clean", page}},
+	} {
+		var walls []time.Duration
+		var rss int64
+		for range runs {
+			p, err := runProc(work, nil, bin, c.args...)
+			if err != nil {
+				return err
+			}
+			walls = append(walls, p.wall)
+			rss = max(rss, p.rssKiB)
+		}
+		slices.Sort(walls)
+		fmt.Fprintf(w, "| `%s` | %.1f | %.1f | %d |\n", c.label, float64(walls[len(walls)/2].Microseconds())/1000, float64(rss)/1024, runs)
+	}
+	return nil
+}
+
+func gunzip(src, dst string) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return err
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o644)
+}
+
+// machine describes where the figures were measured.
+func machine(w io.Writer, repo, scrapy string) {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "MemTotal:") {
+				var kib int64
+				fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, "MemTotal:")), "%d", &kib)
+				mem = fmt.Sprintf(", %.1f GiB memory", float64(kib)/(1<<20))
+			}
+		}
+	}
+	kernel := ""
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = ", Linux " + strings.TrimSpace(string(b))
+	}
+	commit := "unknown"
+	if out, err := exec.Command("git", "-C", repo, "describe", "--always", "--dirty").Output(); err == nil {
+		commit = strings.TrimSpace(string(out))
+	}
+	if scrapy == "" {
+		scrapy = "not installed"
+	}
+	var load string
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		f := strings.Fields(string(b))
+		if len(f) >= 3 {
+			load = fmt.Sprintf("; load average at the start %s %s %s", f[0], f[1], f[2])
+		}
+	}
+	fmt.Fprintf(w, "Machine: %s, %d logical CPUs%s%s, %s/%s; %s; winnow %s; Scrapy %s%s.\n",
+		cpu, runtime.NumCPU(), mem, kernel, runtime.GOOS, runtime.GOARCH, runtime.Version(), commit, scrapy, load)
 }

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// crawlRun is one crawl of the generated site by one crawler.
+type crawlRun struct {
+	crawler string
+	fetched int64 // pages the site served (robots.txt excluded)
+	proc    procResult
+}
+
+func (r crawlRun) rate() float64       { return float64(r.fetched) / r.proc.wall.Seconds() }
+func (r crawlRun) cpuPerPage() float64 { return r.proc.cpu.Seconds() / float64(r.fetched) }
+func (r crawlRun) rssMiB() float64     { return float64(r.proc.rssKiB) / 1024 }
+
+// crawlers are the contenders of part (b), in the order each round runs them.
+type crawlEnv struct {
+	winnow, self, python, scrapyScript, work string
+	parallel, depth                  int
+	haveScrapy                       bool
+	cpuprofile                       string // when set, winnow's first crawl writes a CPU profile here
+}
+
+// articlePattern matches the site's article URLs (dated paths).
+const articlePattern = `/\d{4}/\d{2}/\d{2}/`
+
+func (e *crawlEnv) crawlOnce(s *site, base, who string, round int) (crawlRun, error) {
+	before := s.served.Load()
+	var (
+		p   procResult
+		err error
+	)
+	switch who {
+	case "winnow crawl":
+		out := filepath.Join(e.work, fmt.Sprintf("out-%d-%d", s.n, round))
+		args := []string{"crawl", "--allow-private", "--delay", "0", "--parallel", fmt.Sprint(e.parallel),
+			"--depth", fmt.Sprint(e.depth), "--article", articlePattern, "--log-level", "warn", "--out", out}
+		if e.cpuprofile != "" && round == 0 {
+			args = append(args, "--cpuprofile", e.cpuprofile)
+		}
+		p, err = runProc(e.work, nil, e.winnow, append(args, base)...)
+		os.RemoveAll(out)
+	case "colly fetch-only":
+		p, err = runProc(e.work, nil, e.self, "colly-crawl", "-parallel", fmt.Sprint(e.parallel), "-depth", fmt.Sprint(e.depth), base)
+	case "Scrapy fetch-only":
+		p, err = runProc(e.work, nil, e.python, e.scrapyScript, base, fmt.Sprint(e.parallel), fmt.Sprint(e.depth))
+	default:
+		return crawlRun{}, fmt.Errorf("unknown crawler %q", who)
+	}
+	if err != nil {
+		return crawlRun{}, err
+	}
+	r := crawlRun{crawler: who, fetched: s.served.Load() - before, proc: p}
+	if r.fetched == 0 {
+		return r, fmt.Errorf("%s fetched nothing", who)
+	}
+	return r, nil
+}
+
+// crawlBench runs every crawler on the same site, alternated round by
+// round, and writes the table.
+func crawlBench(w io.Writer, e *crawlEnv, s *site, rounds int) (map[string][]crawlRun, error) {
+	base, stop, err := s.serve()
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	who := []string{"winnow crawl", "colly fetch-only"}
+	if e.haveScrapy {
+		who = append(who, "Scrapy fetch-only")
+	}
+	runs := map[string][]crawlRun{}
+	for round := range rounds {
+		for _, c := range who {
+			r, err := e.crawlOnce(s, base, c, round)
+			if err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(os.Stderr, "  round %d  %-18s %6d pages  %6.1f pages/s  %5.2f ms CPU/page  %6.1f MiB\n",
+				round+1, c, r.fetched, r.rate(), 1000*r.cpuPerPage(), r.rssMiB())
+			runs[c] = append(runs[c], r)
+		}
+	}
+	fmt.Fprintln(w, "| crawler | pages fetched | pages/s | CPU ms/page | peak RSS MiB |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	for _, c := range who {
+		rs := runs[c]
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", c,
+			spread(rs, func(r crawlRun) float64 { return float64(r.fetched) }, "%.0f"),
+			spread(rs, crawlRun.rate, "%.1f"),
+			spread(rs, func(r crawlRun) float64 { return 1000 * r.cpuPerPage() }, "%.2f"),
+			spread(rs, crawlRun.rssMiB, "%.1f"))
+	}
+	fmt.Fprintln(w)
+	ratio := func(peer string) {
+		if len(runs[peer]) == 0 {
+			return
+		}
+		var rs []float64
+		for i := range runs["winnow crawl"] {
+			rs = append(rs, runs["winnow crawl"][i].rate()/runs[peer][i].rate())
+		}
+		fmt.Fprintf(w, "- winnow ÷ %s, pages/s in the same round: %s\n", peer, fspread(rs, "%.2f"))
+	}
+	ratio("colly fetch-only")
+	ratio("Scrapy fetch-only")
+	if !e.haveScrapy {
+		fmt.Fprintln(w, "- Scrapy: not measured (no python3 here imports scrapy; Debian package python3-scrapy)")
+	}
+	return runs, nil
+}
+
+// spread formats the values of runs as "lo–hi" (one run: the value).
+func spread(rs []crawlRun, f func(crawlRun) float64, format string) string {
+	var vs []float64
+	for _, r := range rs {
+		vs = append(vs, f(r))
+	}
+	return fspread(vs, format)
+}
+
+func fspread(vs []float64, format string) string {
+	if len(vs) == 0 {
+		return "–"
+	}
+	lo, hi := slices.Min(vs), slices.Max(vs)
+	if fmt.Sprintf(format, lo) == fmt.Sprintf(format, hi) {
+		return fmt.Sprintf(format, lo)
+	}
+	return fmt.Sprintf(format+"–"+format, lo, hi)
+}
+
+// findScrapy returns the first Python interpreter that can import scrapy
+// (Debian's python3-scrapy is for the system's /usr/bin/python3, which a
+// python3 earlier in PATH may hide) and Scrapy's version.
+func findScrapy() (python, version string, ok bool) {
+	for _, py := range []string{"python3", "/usr/bin/python3"} {
+		out, err := exec.Command(py, "-c", "import scrapy; print(scrapy.__version__)").Output()
+		if err == nil {
+			return py, strings.TrimSpace(string(out)), true
+		}
+	}
+	return "", "", false
+}
+
+// timeIt is a small helper for progress lines.
+func timeIt(label string) func() {
+	start := time.Now()
+	fmt.Fprintf(os.Stderr, "%s ...\n", label)
+	return func() { fmt.Fprintf(os.Stderr, "%s: %.1fs\n", label, time.Since(start).Seconds()) }
+}
