@@ -25,9 +25,9 @@ func (r crawlRun) rssMiB() float64     { return float64(r.proc.rssKiB) / 1024 }
 // crawlers are the contenders of part (b), in the order each round runs them.
 type crawlEnv struct {
 	winnow, self, python, scrapyScript, work string
-	parallel, depth                  int
-	haveScrapy                       bool
-	cpuprofile                       string // when set, winnow's first crawl writes a CPU profile here
+	parallel, depth                          int
+	haveScrapy                               bool
+	cpuprofile                               string // when set, winnow's first crawl writes a CPU profile here
 }
 
 // articlePattern matches the site's article URLs (dated paths).
