@@ -284,6 +284,7 @@ func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string
 			removed[j] = ruleRelated
 		}
 	}
+	keepTemplatedProse(paras, removed)
 	// A heading the site repeats on its pages heads a block of its chrome:
 	// the links listed under it go along (they change from page to page).
 	for i := 0; i < len(paras); i++ {

@@ -22,19 +22,19 @@ var siteTemplates = []string{
 // from the fourth document on, no chrome string survives, and the article
 // text is kept (recall by the benchmark's metric).
 func TestSiteTemplateLearnt(t *testing.T) {
-	arts, err := testsite.Articles(filepath.Join("..", "testdata", "article-extraction-benchmark", "ground-truth.json"), 10)
+	arts, err := testsite.Articles(filepath.Join("..", "testdata", "article-extraction-benchmark", "ground-truth.json"), 9*len(siteTemplates))
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := cleaner.New(cleaner.Options{})
-	for _, name := range siteTemplates {
+	for k, name := range siteTemplates {
 		t.Run(name, func(t *testing.T) {
 			tpl, err := testsite.LoadTemplate(filepath.Join("testdata", name))
 			if err != nil {
 				t.Fatal(err)
 			}
 			var mem cleaner.SiteMemory
-			for i, a := range arts {
+			for i, a := range arts[k*9 : (k+1)*9] {
 				page, err := tpl.Article(a, i)
 				if err != nil {
 					t.Fatal(err)

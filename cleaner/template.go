@@ -13,6 +13,9 @@ import (
 // back in through Input.Template. Nothing here depends on a language: the
 // evidence is repetition alone.
 
+// RuleSiteTemplate names the removals of blocks the site repeats.
+const RuleSiteTemplate = ruleSiteTemplate
+
 const ruleSiteTemplate = "site_template"
 
 const (
@@ -174,4 +177,26 @@ func (c *Cleaner) Fingerprint(in Input) ([]uint64, error) {
 		return nil, fmt.Errorf("fingerprint %s: elements nest deeper than %d levels: %w", label(in.URL), c.opts.MaxDepth, ErrTooLarge)
 	}
 	return pageFingerprints(nil, paragraphs(body(root))), nil
+}
+
+// keepTemplatedProse undoes the site_template removals of prose when they
+// would leave the page without any: a site whose articles are all cut from
+// one text (generated reports, one story under several addresses) still
+// has articles, and the template is evidence only of what surrounds them.
+func keepTemplatedProse(paras []para, removed []string) {
+	var templated []int
+	for i, p := range paras {
+		if proseWeight(p.text) < dupMinRunes || !endsSentence(p.text) {
+			continue
+		}
+		switch removed[i] {
+		case "":
+			return
+		case ruleSiteTemplate:
+			templated = append(templated, i)
+		}
+	}
+	for _, i := range templated {
+		removed[i] = ""
+	}
 }

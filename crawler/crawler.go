@@ -64,6 +64,11 @@ type Options struct {
 	Retries       int // retries of a fetch that timed out or got 408, 429 or 5xx; 0: none
 	// NoRobotsSitemaps turns off reading the seeds' robots.txt for Sitemap: lines.
 	NoRobotsSitemaps bool
+	// LinksPage, when set, is called synchronously with each HTML page
+	// fetched (2xx) only for its links: sections and indexes, not articles.
+	// The Runner learns the site's template from their chrome. It must not
+	// keep p.Body.
+	LinksPage func(ctx context.Context, p Page)
 	// Refresh ignores the validators and hashes recorded by earlier runs:
 	// every article is fetched in full and emitted as changed. For an output
 	// that is being rebuilt (its documents are gone, the state is not).
@@ -437,6 +442,9 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 			links = c.links(st.links, it.Depth+1)
 		}
 		if !article || !st.html {
+			if st.html && c.opts.LinksPage != nil {
+				c.opts.LinksPage(ctx, Page{URL: it.URL, FinalURL: st.final, Status: st.status, Header: st.header, Body: st.body, FetchedAt: now, Depth: it.Depth})
+			}
 			break
 		}
 		sum := sha256.Sum256(st.body)

@@ -57,6 +57,7 @@ type Runner struct {
 	m       *metrics.Metrics
 	log     *slog.Logger
 	workers int
+	tpl     templateStore // nil: the store keeps no template evidence
 	// ProgressEvery is how often Run calls its progress callback (default 1s).
 	ProgressEvery time.Duration
 }
@@ -66,7 +67,11 @@ func NewRunner(cl *cleaner.Cleaner, sink *output.Sink, store crawler.Store, m *m
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{cleaner: cl, sink: sink, store: store, m: m, log: log, workers: max(runtime.GOMAXPROCS(0), 2), ProgressEvery: time.Second}
+	r := &Runner{cleaner: cl, sink: sink, store: store, m: m, log: log, workers: max(runtime.GOMAXPROCS(0), 2), ProgressEvery: time.Second}
+	if ts, ok := store.(templateStore); ok {
+		r.tpl = ts
+	}
+	return r
 }
 
 // pageJob is one page handed from the crawl to a clean worker; the worker
@@ -126,6 +131,11 @@ func (r *Runner) Run(ctx context.Context, runID string, opts RunOptions, progres
 		// changes nothing.)
 		opts.Refresh = true
 	}
+	var cold *coldStart
+	if r.tpl != nil {
+		cold = &coldStart{}
+		opts.Options.LinksPage = r.learnFromLinksPage(log)
+	}
 	cr, err := crawler.New(opts.Options, r.store, r.m, r.log.With("run_id", runID)) // the crawler adds its component and job
 	if err != nil {
 		return finish("failed", err)
@@ -143,7 +153,7 @@ func (r *Runner) Run(ctx context.Context, runID string, opts RunOptions, progres
 				// A page handed over is finished even when the run is
 				// cancelled: it is written whole and then marked done, so a
 				// shutdown loses no work and a restart does not redo it.
-				o := r.process(context.WithoutCancel(gctx), log, job, opts.Filter, pj.page)
+				o := r.process(context.WithoutCancel(gctx), log, job, opts.Filter, pj.page, cold)
 				pj.done <- o.err
 				results <- o // the tally reads until results is closed
 			}
@@ -194,6 +204,9 @@ func (r *Runner) Run(ctx context.Context, runID string, opts RunOptions, progres
 	crawlErr := cr.Run(ctx, emit)
 	close(jobs)
 	_ = g.Wait()
+	if ctx.Err() == nil && crawlErr == nil {
+		r.reclean(ctx, log, job, opts.Filter, cold, results)
+	}
 	close(results)
 	<-tallyDone
 
@@ -244,7 +257,7 @@ func (o runOutcome) add(c *counts) {
 
 // process cleans one page and writes it unless filter keeps it out,
 // recording the per-page metrics.
-func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, filter config.Filter, p crawler.Page) runOutcome {
+func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, filter config.Filter, p crawler.Page, cold *coldStart) runOutcome {
 	skip := func(reason string) runOutcome {
 		r.m.DocumentsSkipped.WithLabelValues(job, reason).Inc()
 		if reason == "unchanged" {
@@ -256,8 +269,10 @@ func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, filt
 		return skip("unchanged")
 	}
 	t0 := time.Now()
-	doc, rep, err := r.cleaner.Clean(cleaner.Input{Body: p.Body, URL: p.FinalURL, ContentType: p.Header.Get("Content-Type")})
+	ev, seen := r.evidence(ctx, log, p)
+	doc, rep, err := r.cleaner.Clean(cleaner.Input{Body: p.Body, URL: p.FinalURL, ContentType: p.Header.Get("Content-Type"), Template: ev})
 	r.m.CleanDuration.Observe(time.Since(t0).Seconds())
+	r.recordTemplate(ctx, log, p, rep.Fingerprints, err == nil)
 	for rule, n := range rep.Counts() {
 		r.m.BoilerplateRemoved.WithLabelValues(rule).Add(float64(n))
 	}
@@ -292,6 +307,7 @@ func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, filt
 	if err := r.store.SetOutputID(ctx, job, p.URL, output.ID(doc.CanonicalURL)); err != nil {
 		log.Warn("state not updated", "url", p.URL, "err", err)
 	}
+	cold.keep(p, seen, doc, rep)
 	if wr == output.Replaced {
 		return runOutcome{result: "replaced"}
 	}

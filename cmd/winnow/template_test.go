@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"winnow/eval"
+	"winnow/internal/testsite"
+	"winnow/output"
+)
+
+// siteTemplates are the golden cases whose chrome makes a site template.
+var siteTemplates = []string{
+	"seed-002-news-site", "seed-004-wordpress", "rule-cookie-notice-de",
+	"rule-login-prompt-fr", "news-typo-channel-prompts-ru", "liveblog-regwall-reworded-en",
+}
+
+// perSite is the number of articles of each template site.
+const perSite = 9
+
+// templateSite serves one template's site: an index page linking to every
+// article, and the articles, each the template around another text.
+func templateSite(t *testing.T, tpl *testsite.Template, arts []testsite.Article) *httptest.Server {
+	t.Helper()
+	pages := make([][]byte, len(arts))
+	links := make([]testsite.Link, len(arts))
+	for i, a := range arts {
+		b, err := tpl.Article(a, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages[i] = b
+		links[i] = testsite.Link{URL: fmt.Sprintf("/news/%d.html", i), Title: a.Title}
+	}
+	index, err := tpl.Index("Latest news", links)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(index)
+	})
+	mux.HandleFunc("/news/{name}", func(w http.ResponseWriter, r *http.Request) {
+		i, err := strconv.Atoi(strings.TrimSuffix(r.PathValue("name"), ".html"))
+		if err != nil || i < 0 || i >= len(pages) {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(pages[i])
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// TestCrawlLearnsSiteTemplates crawls six sites, each nine articles in the
+// chrome of one golden page (with lines no phrase rule knows added to
+// every article): no chrome string is left in any document and the
+// article text is kept. The first articles of each site are cleaned before
+// its template is known; the end of the run cleans them again and
+// replaces them.
+func TestCrawlLearnsSiteTemplates(t *testing.T) {
+	arts, err := testsite.Articles(filepath.Join("..", "..", "testdata", "article-extraction-benchmark", "ground-truth.json"), perSite*len(siteTemplates))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	args := []string{"crawl", "--allow-private", "--delay", "0", "--article", `/news/`, "--allow", `^http://127\.0\.0\.1:\d+/(news/.*)?$`, "--out", out}
+	type site struct {
+		host string
+		tpl  *testsite.Template
+		arts []testsite.Article
+	}
+	var sites []site
+	for k, name := range siteTemplates {
+		tpl, err := testsite.LoadTemplate(filepath.Join("..", "..", "cleaner", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := arts[k*perSite : (k+1)*perSite]
+		srv := templateSite(t, tpl, own)
+		u, _ := url.Parse(srv.URL)
+		sites = append(sites, site{host: u.Host, tpl: tpl, arts: own})
+		args = append(args, srv.URL+"/")
+	}
+	r := runWinnow(t, "", args...)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	want := fmt.Sprintf("(%d new, ", len(arts))
+	if !strings.Contains(r.stdout, want) {
+		t.Errorf("summary lacks %q:\n%s", want, r.stdout)
+	}
+	worst := 1.0
+	for _, s := range sites {
+		for i, a := range s.arts {
+			path := filepath.Join(out, s.host, output.ID(fmt.Sprintf("http://%s/news/%d.html", s.host, i))+".txt")
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Errorf("%s article %d: %v", s.tpl.Name, i, err)
+				continue
+			}
+			lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+			body := strings.Join(lines[min(4, len(lines)):], "\n")
+			for _, ch := range s.tpl.Chrome {
+				if strings.Contains(body, ch) {
+					t.Errorf("%s article %d: chrome %q survived", s.tpl.Name, i, ch)
+				}
+			}
+			rec := eval.ScorePage(a.Text(), body).Recall
+			worst = min(worst, rec)
+			if rec < 0.95 {
+				t.Errorf("%s article %d: body recall %.3f < 0.95", s.tpl.Name, i, rec)
+			}
+		}
+	}
+	t.Logf("%d sites × %d articles; lowest body recall %.3f; summary:\n%s", len(sites), perSite, worst, r.stdout)
+}
