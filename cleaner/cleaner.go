@@ -146,6 +146,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	if in.Template != nil && !c.opts.Off.Template {
 		annotate(paras, rep.Fingerprints, in.Template.Counts(rep.Fingerprints))
 	}
+	rep.source = dec.text
 	host := ""
 	if pageURL != nil {
 		host = pageURL.Hostname()

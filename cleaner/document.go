@@ -41,6 +41,9 @@ type Report struct {
 	// at most 256. The caller records them as its host's template evidence
 	// and answers later pages' Input.Template from them.
 	Fingerprints []uint64
+	// source is the page as the cleaner decoded it, which InPageOrder
+	// places paragraphs in.
+	source string
 }
 
 // Counts returns the number of removals per rule.

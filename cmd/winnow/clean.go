@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -18,8 +17,6 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/charset"
 	"golang.org/x/sync/errgroup"
 
 	"winnow/cleaner"
@@ -162,7 +159,7 @@ func runCleanOne(o cleanOptions, s streams) error {
 	name := o.args[0]
 	doc, rep, body, err := cleanFile(cl, name, o.url, o.contentType, s.stdin)
 	if o.explain && body != nil {
-		printExplain(s.stdout, rep, body)
+		printExplain(s.stdout, rep)
 	}
 	if err != nil {
 		return err
@@ -178,53 +175,14 @@ func runCleanOne(o cleanOptions, s streams) error {
 	return err
 }
 
-// explainLine is one paragraph of --explain output.
-type explainLine struct {
-	rule string // empty: kept
-	text string
-	pos  int
-}
-
 // printExplain prints every paragraph the cleaner kept or dropped, in page
-// order as far as it can be found, then the count per rule.
-//
-// The Report lists kept paragraphs in page order and removed ones in the
-// order the rules ran. Each is placed by where its text first occurs in the
-// page's visible text: removed paragraphs are sorted by that position (those
-// not found go last) and merged into the kept ones, whose own order never
-// changes (a kept paragraph not found takes its predecessor's position).
-func printExplain(w io.Writer, rep cleaner.Report, body []byte) {
-	page := visibleText(body)
-	kept := make([]explainLine, len(rep.Kept))
-	prev := 0
-	for i, t := range rep.Kept {
-		pos := findText(page, t)
-		if pos < 0 {
-			pos = prev
-		}
-		kept[i] = explainLine{text: t, pos: pos}
-		prev = pos
-	}
-	removed := make([]explainLine, len(rep.Removed))
-	for i, r := range rep.Removed {
-		pos := findText(page, r.Text)
-		if pos < 0 {
-			pos = math.MaxInt
-		}
-		removed[i] = explainLine{rule: r.Rule, text: r.Text, pos: pos}
-	}
-	sort.SliceStable(removed, func(a, b int) bool { return removed[a].pos < removed[b].pos })
-	for i, j := 0, 0; i < len(kept) || j < len(removed); {
-		var l explainLine
-		if j < len(removed) && (i == len(kept) || removed[j].pos < kept[i].pos) {
-			l, j = removed[j], j+1
+// order as the cleaner's Report gives it, then the count per rule.
+func printExplain(w io.Writer, rep cleaner.Report) {
+	for _, d := range rep.InPageOrder() {
+		if d.Rule == "" {
+			fmt.Fprintf(w, "KEEP  %s\n", collapseSpace(d.Text))
 		} else {
-			l, i = kept[i], i+1
-		}
-		if l.rule == "" {
-			fmt.Fprintf(w, "KEEP  %s\n", collapseSpace(l.text))
-		} else {
-			fmt.Fprintf(w, "DROP  %s  %s\n", l.rule, collapseSpace(l.text))
+			fmt.Fprintf(w, "DROP  %s  %s\n", d.Rule, collapseSpace(d.Text))
 		}
 	}
 	counts := rep.Counts()
@@ -249,61 +207,6 @@ func printExplain(w io.Writer, rep cleaner.Report, body []byte) {
 }
 
 func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// findText returns where the start of text (its first 80 bytes, whitespace
-// collapsed) occurs in page, or -1.
-func findText(page, text string) int {
-	key := collapseSpace(text)
-	if len(key) > 80 {
-		cut := 80
-		for cut > 0 && !isRuneStart(key[cut]) {
-			cut--
-		}
-		key = key[:cut]
-	}
-	if key == "" {
-		return -1
-	}
-	return strings.Index(page, key)
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// visibleText is the page's text outside script, style and template
-// elements, decoded to UTF-8 and whitespace-collapsed.
-func visibleText(body []byte) string {
-	r, err := charset.NewReader(bytes.NewReader(body), "")
-	if err != nil {
-		r = bytes.NewReader(body)
-	}
-	z := html.NewTokenizer(r)
-	var b strings.Builder
-	skip := 0
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return collapseSpace(b.String())
-		case html.StartTagToken:
-			if n, _ := z.TagName(); isHidden(string(n)) {
-				skip++
-			}
-			b.WriteByte(' ')
-		case html.EndTagToken:
-			if n, _ := z.TagName(); isHidden(string(n)) && skip > 0 {
-				skip--
-			}
-			b.WriteByte(' ')
-		case html.TextToken:
-			if skip == 0 {
-				b.Write(z.Text())
-			}
-		}
-	}
-}
-
-func isHidden(tag string) bool {
-	return tag == "script" || tag == "style" || tag == "template" || tag == "noscript"
-}
 
 // pageFiles expands the arguments: files as given, directories walked for
 // *.html, *.htm and *.html.gz.
