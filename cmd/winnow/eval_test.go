@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,6 +90,83 @@ func TestEvalText(t *testing.T) {
 	}
 	if !strings.Contains(r.stderr, "id=index") {
 		t.Errorf("the failed page is not logged:\n%s", r.stderr)
+	}
+}
+
+func TestEvalSplitAndAblate(t *testing.T) {
+	// The three pages are of one site, which is in the dev half.
+	tests := []struct {
+		name      string
+		split     string
+		pages     int
+		errors    int
+		rowSplits []string
+	}{
+		{name: "dev", split: "dev", pages: 3, errors: 1, rowSplits: []string{"dev"}},
+		{name: "test", split: "test", pages: 0, errors: 0, rowSplits: []string{"test"}},
+		{name: "all", split: "all", pages: 3, errors: 1, rowSplits: []string{"dev", "test", "all"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runInProcess(t, "", "eval", "--dataset", evalDataset, "--split", tt.split, "--ablate", "--json", "--bootstrap", "0", "--log-level", "error")
+			if r.code != 0 {
+				t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+			}
+			var got struct {
+				Split    string
+				Pages    int
+				Errors   int
+				Ablation []struct {
+					Off, Split string
+					Pages      int
+					F1         float64
+				}
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+				t.Fatalf("stdout is not JSON: %v\n%s", err, r.stdout)
+			}
+			if got.Split != tt.split || got.Pages != tt.pages || got.Errors != tt.errors {
+				t.Errorf("split %q pages %d errors %d, want %q %d %d", got.Split, got.Pages, got.Errors, tt.split, tt.pages, tt.errors)
+			}
+			var rows []string
+			for _, a := range got.Ablation {
+				rows = append(rows, a.Off+"/"+a.Split)
+			}
+			var want []string
+			for _, off := range []string{"", "structure", "phrases", "template", "second_extractor"} {
+				for _, sp := range tt.rowSplits {
+					want = append(want, off+"/"+sp)
+				}
+			}
+			if diff := cmp.Diff(want, rows); diff != "" {
+				t.Errorf("ablation rows (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEvalTextNamesSplit(t *testing.T) {
+	r := runInProcess(t, "", "eval", "--dataset", evalDataset, "--split", "dev", "--ablate", "--bootstrap", "0", "--log-level", "error")
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	for _, want := range []string{" (dev: 3 pages)\n", "\nablation ("} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// One row per configuration, each on the dev half's three pages.
+	rows := 0
+	for _, l := range strings.Split(r.stdout, "\n") {
+		f := strings.Fields(l)
+		for _, off := range []string{"none", "structure", "phrases", "template", "second_extractor"} {
+			if len(f) > 3 && f[0] == off && slices.Contains(f, "dev") && slices.Contains(f, "3") {
+				rows++
+			}
+		}
+	}
+	if rows != 5 {
+		t.Errorf("%d ablation rows on dev with 3 pages, want 5:\n%s", rows, r.stdout)
 	}
 }
 
