@@ -160,6 +160,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 
 	kept, author, stamp := c.filter(paras, doc.Title, meta.h1, declaredLang(meta), []string{in.URL, doc.CanonicalURL}, &rep)
 	doc.Paragraphs = kept
+	doc.Blocks = keptBlocks(paras, kept)
 	headAuthor, headDate := c.rules.bylineNearHeading(nearHeading)
 	if doc.Published.IsZero() {
 		// The page had no machine-readable date; a timestamp line moved

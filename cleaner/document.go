@@ -16,7 +16,12 @@ type Document struct {
 	SiteName     string
 	Lang         string // ISO 639-1, empty when unknown
 	Paragraphs   []string
-	FetchedAt    time.Time // set by the caller; the cleaner leaves it as given
+	// Blocks say what each paragraph was (heading, list item, quote, table
+	// cell) and hold its links: Blocks[i] is Paragraphs[i], same length and
+	// order. Documents built by hand may leave it nil: each paragraph is
+	// then a plain one.
+	Blocks    []Block
+	FetchedAt time.Time // set by the caller; the cleaner leaves it as given
 }
 
 // Text is the body: the paragraphs joined by "\n".

@@ -1,9 +1,6 @@
-package cleaner
+package cleaner_test
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -11,70 +8,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"winnow/cleaner"
+	"winnow/output"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden want.txt and want.json files")
+var update = flag.Bool("update", false, "rewrite the golden want.txt, want.json and want.md files")
 
 type goldenMeta struct {
 	URL         string `json:"url"`
 	ContentType string `json:"content_type"`
 }
 
-// renderTxt writes a Document in the contract's txt format: title, date
-// (YYYY-MM-DD or empty), canonical URL, a blank line, one paragraph a line.
-func renderTxt(d Document) string {
-	var b strings.Builder
-	b.WriteString(d.Title + "\n")
-	if !d.Published.IsZero() {
-		b.WriteString(d.Published.Format("2006-01-02"))
-	}
-	b.WriteString("\n" + d.CanonicalURL + "\n\n")
-	for _, p := range d.Paragraphs {
-		b.WriteString(p + "\n")
-	}
-	return b.String()
-}
-
-// renderJSON writes a Document in the contract's json format.
-func renderJSON(d Document) string {
-	var published, fetched *string
-	if !d.Published.IsZero() {
-		s := d.Published.Format(time.RFC3339)
-		published = &s
-	}
-	if !d.FetchedAt.IsZero() {
-		s := d.FetchedAt.Format(time.RFC3339)
-		fetched = &s
-	}
-	text := d.Text()
-	sum := sha256.Sum256([]byte(text))
-	v := struct {
-		URL          string  `json:"url"`
-		CanonicalURL string  `json:"canonical_url"`
-		Title        string  `json:"title"`
-		Byline       string  `json:"byline"`
-		Published    *string `json:"published"`
-		SiteName     string  `json:"site_name"`
-		Lang         string  `json:"lang"`
-		Text         string  `json:"text"`
-		FetchedAt    *string `json:"fetched_at"`
-		SHA256       string  `json:"sha256"`
-	}{d.URL, d.CanonicalURL, d.Title, d.Byline, published, d.SiteName, d.Lang, text, fetched, hex.EncodeToString(sum[:])}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
-		panic(err)
-	}
-	return buf.String()
-}
-
-// TestGolden cleans every testdata/<case>/page.html and compares the result
-// with want.txt and want.json. `go test ./cleaner -update` rewrites them.
+// TestGolden cleans every testdata/<case>/page.html and compares the result,
+// encoded by the output package as the product writes it, with want.txt,
+// want.json and want.md (markdown). `go test ./cleaner -update` rewrites them.
 // A case may list in chrome.txt lines that must not survive in any
 // paragraph, so an -update cannot quietly accept chrome.
 func TestGolden(t *testing.T) {
@@ -85,7 +35,7 @@ func TestGolden(t *testing.T) {
 	if len(dirs) == 0 {
 		t.Fatal("no golden cases under testdata")
 	}
-	c := New(Options{})
+	c := cleaner.New(cleaner.Options{})
 	for _, page := range dirs {
 		dir := filepath.Dir(page)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
@@ -101,11 +51,18 @@ func TestGolden(t *testing.T) {
 			if err := json.Unmarshal(raw, &m); err != nil {
 				t.Fatalf("meta.json: %v", err)
 			}
-			doc, _, err := c.Clean(Input{Body: body, URL: m.URL, ContentType: m.ContentType})
+			doc, _, err := c.Clean(cleaner.Input{Body: body, URL: m.URL, ContentType: m.ContentType})
 			if err != nil {
 				t.Fatalf("Clean: %v", err)
 			}
-			got := map[string]string{"want.txt": renderTxt(doc), "want.json": renderJSON(doc)}
+			got := map[string]string{}
+			for name, format := range map[string]string{"want.txt": "txt", "want.json": "json", "want.md": "markdown"} {
+				b, err := output.Encode(doc, format)
+				if err != nil {
+					t.Fatalf("encode %s: %v", format, err)
+				}
+				got[name] = string(b)
+			}
 			for name, g := range got {
 				path := filepath.Join(dir, name)
 				if *update {
@@ -130,7 +87,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, line := range strings.Split(strings.TrimSpace(string(chrome)), "\n") {
-				line = collapse(line)
+				line = strings.Join(strings.Fields(line), " ")
 				if line == "" {
 					continue
 				}
@@ -153,7 +110,7 @@ func TestFallbackExtractor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, rep, err := New(Options{}).Clean(Input{Body: body, URL: "http://portal.example/news/2022/02/11/123.html"})
+	doc, rep, err := cleaner.New(cleaner.Options{}).Clean(cleaner.Input{Body: body, URL: "http://portal.example/news/2022/02/11/123.html"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,14 +128,14 @@ func TestConcurrentClean(t *testing.T) {
 	if err != nil || len(pages) == 0 {
 		t.Fatalf("no seed pages: %v", err)
 	}
-	c := New(Options{})
+	c := cleaner.New(cleaner.Options{})
 	want := make([]string, len(pages))
 	bodies := make([][]byte, len(pages))
 	for i, p := range pages {
 		if bodies[i], err = os.ReadFile(p); err != nil {
 			t.Fatal(err)
 		}
-		doc, _, err := c.Clean(Input{Body: bodies[i]})
+		doc, _, err := c.Clean(cleaner.Input{Body: bodies[i]})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +147,7 @@ func TestConcurrentClean(t *testing.T) {
 		go func() {
 			defer func() { done <- struct{}{} }()
 			for i := range pages {
-				doc, _, err := c.Clean(Input{Body: bodies[i]})
+				doc, _, err := c.Clean(cleaner.Input{Body: bodies[i]})
 				if err != nil {
 					errs <- err
 					continue

@@ -79,7 +79,7 @@ func TestMetadataFromPage(t *testing.T) {
 		Lang:         "de",
 	}
 	got := doc
-	got.Paragraphs = nil
+	got.Paragraphs, got.Blocks = nil, nil
 	if !got.Published.Equal(want.Published) {
 		t.Errorf("Published = %v, want %v", got.Published, want.Published)
 	}

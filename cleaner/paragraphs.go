@@ -19,6 +19,7 @@ type para struct {
 	fp        uint64       // fingerprint of the normalised text (template.go), when hasFP
 	hasFP     bool         // the text has a fingerprint
 	site      siteEvidence // how often the site's other pages carry this block
+	block     Block        // its kind and place, for Document.Blocks (Text unset)
 }
 
 // splitter cuts an element into paragraphs: one per block element (and per
@@ -31,6 +32,7 @@ type splitter struct {
 	linkDepth int
 	heading   int
 	list      int
+	st        structure
 }
 
 func paragraphs(root *html.Node) []para {
@@ -84,6 +86,9 @@ func (s *splitter) enter(n *html.Node) bool {
 		s.flush()
 		return false
 	case n.DataAtom == atom.A:
+		if s.linkDepth == 0 {
+			s.st.startLink(n, s.buf.Len())
+		}
 		s.linkDepth++
 	case n.DataAtom == atom.Img || n.DataAtom == atom.Input:
 		return false
@@ -95,6 +100,7 @@ func (s *splitter) enter(n *html.Node) bool {
 		case atom.Li, atom.Dd, atom.Dt:
 			s.list++
 		}
+		s.st.enter(n)
 	}
 	return true
 }
@@ -105,7 +111,9 @@ func (s *splitter) exit(n *html.Node) {
 	}
 	switch {
 	case n.DataAtom == atom.A:
-		s.linkDepth--
+		if s.linkDepth--; s.linkDepth == 0 {
+			s.st.endLink(s.buf.String())
+		}
 	case isBlock(n.DataAtom):
 		s.flush()
 		switch n.DataAtom {
@@ -114,15 +122,18 @@ func (s *splitter) exit(n *html.Node) {
 		case atom.Li, atom.Dd, atom.Dt:
 			s.list--
 		}
+		s.st.exit(n)
 	}
 }
 
 func (s *splitter) flush() {
 	if s.runes > 0 {
 		if t := collapse(s.buf.String()); t != "" {
-			s.out = append(s.out, para{text: t, runes: s.runes, linkRunes: s.linkRunes, heading: s.heading > 0, listItem: s.list > 0})
+			s.out = append(s.out, para{text: t, runes: s.runes, linkRunes: s.linkRunes, heading: s.heading > 0, listItem: s.list > 0,
+				block: s.st.block(s.heading > 0, s.list > 0)})
 		}
 	}
+	s.st.flushed()
 	s.buf.Reset()
 	s.runes, s.linkRunes = 0, 0
 }

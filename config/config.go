@@ -28,7 +28,10 @@ type Config struct {
 // Output is the output section.
 type Output struct {
 	Dir    string // default ./out
-	Format string // txt (default) or json
+	Format string // txt (default), json, jsonl or markdown
+	// MarkdownLinks: the markdown format writes links as [text](URL);
+	// off by default, links are plain text.
+	MarkdownLinks bool
 }
 
 // State is the state section.

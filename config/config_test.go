@@ -39,7 +39,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"missing-schedule", []string{`jobs[0].schedule (line 2): missing: every job needs a cron schedule ("@every 30m", "*/30 * * * *")`}},
 		{"no-jobs", []string{`jobs (line 1): at least one job is required`}},
 		{"unreadable-token-file", []string{`http.token_file (line 3): read ./testdata/no-such-token: no such file or directory`}},
-		{"bad-format", []string{`output.format (line 1): "xml": want txt or json`}},
+		{"bad-format", []string{`output.format (line 1): "xml": want txt, json, jsonl or markdown`}},
+		{"bad-markdown-links", []string{`output.markdown_links (line 3): "no": expected true or false`}},
 		{"bad-backend", []string{`state.backend (line 1): "sqlite": want bolt or redis`}},
 		{"bad-listen", []string{`http.listen (line 1): "9464": want host:port`}},
 		{"bad-pprof", []string{`http.pprof (line 1): "yes": expected true or false`}},
@@ -153,7 +154,7 @@ func TestLoadValid(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("jobs (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(Output{Dir: "./out", Format: "json"}, cfg.Output); diff != "" {
+	if diff := cmp.Diff(Output{Dir: "./out", Format: "json", MarkdownLinks: true}, cfg.Output); diff != "" {
 		t.Errorf("output (-want +got):\n%s", diff)
 	}
 	if diff := cmp.Diff(State{Backend: "bolt", Path: "./winnow.db"}, cfg.State); diff != "" {
@@ -286,7 +287,7 @@ func TestLoadDeployExample(t *testing.T) {
 	if diff := cmp.Diff(DefaultFilter(), cfg.DefaultFilter); diff != "" {
 		t.Errorf("example defaults differ from DefaultFilter (-want +got):\n%s", diff)
 	}
-	if cfg.ShutdownGrace != DefaultShutdownGrace || cfg.HTTP.Listen != DefaultListen || cfg.HTTP.Pprof || cfg.Output != (Output{DefaultOutputDir, DefaultFormat}) {
+	if cfg.ShutdownGrace != DefaultShutdownGrace || cfg.HTTP.Listen != DefaultListen || cfg.HTTP.Pprof || cfg.Output != (Output{Dir: DefaultOutputDir, Format: DefaultFormat}) {
 		t.Errorf("example top-level values differ from the defaults: %+v", cfg)
 	}
 }

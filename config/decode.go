@@ -134,7 +134,8 @@ func (d *decoder) decode(data []byte) *Config {
 		{"output", func(n *yaml.Node, p string) {
 			d.mapping(n, p, []field{
 				{"dir", d.str(&cfg.Output.Dir, nonEmpty)},
-				{"format", d.str(&cfg.Output.Format, oneOf("txt", "json"))},
+				{"format", d.str(&cfg.Output.Format, oneOf("txt", "json", "jsonl", "markdown"))},
+				{"markdown_links", d.boolean(&cfg.Output.MarkdownLinks)},
 			})
 		}},
 		{"state", func(n *yaml.Node, p string) {
@@ -349,7 +350,7 @@ func oneOf(vals ...string) check[string] {
 				return ""
 			}
 		}
-		return fmt.Sprintf("%q: want %s", s, strings.Join(vals, " or "))
+		return fmt.Sprintf("%q: want %s or %s", s, strings.Join(vals[:len(vals)-1], ", "), vals[len(vals)-1])
 	}
 }
 

@@ -16,13 +16,17 @@ import (
 	"winnow/cleaner"
 )
 
-// Formats are the names Encode accepts.
-var formats = map[string]string{"txt": ".txt", "json": ".json"}
+// Formats are the names Encode accepts, with the extension of their files.
+// jsonl documents are lines of a per-job, per-day file (see Sink).
+var formats = map[string]string{"txt": ".txt", "json": ".json", "jsonl": ".jsonl", "markdown": ".md"}
 
-// CheckFormat returns an error unless format is "txt" or "json".
+// Formats lists the format names, for usage messages.
+const Formats = "txt, json, jsonl or markdown"
+
+// CheckFormat returns an error unless format is one of Formats.
 func CheckFormat(format string) error {
 	if _, ok := formats[format]; !ok {
-		return fmt.Errorf("format %q: want txt or json", format)
+		return fmt.Errorf("format %q: want %s", format, Formats)
 	}
 	return nil
 }
@@ -33,6 +37,7 @@ type normalized struct {
 	url, canonical, title, byline, siteName, lang string
 	published, fetchedAt                          time.Time
 	paragraphs                                    []string
+	blocks                                        []cleaner.Block // one per paragraph, Text set to it
 	text                                          string
 }
 
@@ -50,9 +55,15 @@ func normalize(doc cleaner.Document) normalized {
 	if n.canonical == "" {
 		n.canonical = n.url
 	}
-	for _, p := range doc.Paragraphs {
+	for i, p := range doc.Paragraphs {
 		if p = collapse(p); p != "" {
 			n.paragraphs = append(n.paragraphs, p)
+			b := cleaner.Block{Kind: cleaner.Paragraph}
+			if len(doc.Blocks) == len(doc.Paragraphs) {
+				b = doc.Blocks[i]
+			}
+			b.Text = p
+			n.blocks = append(n.blocks, b)
 		}
 	}
 	n.text = strings.Join(n.paragraphs, "\n")
@@ -74,19 +85,25 @@ func hashText(text string) string {
 // (paragraphs whitespace-collapsed, joined by "\n"): the json sha256 field.
 func TextHash(doc cleaner.Document) string { return hashText(normalize(doc).text) }
 
-// Encode renders doc in format ("txt" or "json").
+// Encode renders doc in format (one of Formats).
 //
 // txt: the title, the published date as YYYY-MM-DD (or an empty line), the
 // canonical URL, an empty line, then one paragraph per line, each line ending
 // in "\n". json: one indented object with the contract's fields; published and
-// fetched_at are RFC 3339 or null.
+// fetched_at are RFC 3339 or null. jsonl: the same object on one line, ending
+// in "\n". markdown: YAML front matter with the metadata, then the article's
+// blocks (see EncodeMarkdown; links are left out).
 func Encode(doc cleaner.Document, format string) ([]byte, error) {
 	n := normalize(doc)
 	switch format {
 	case "txt":
 		return encodeTxt(n), nil
 	case "json":
-		return encodeJSON(n)
+		return encodeJSON(n, true)
+	case "jsonl":
+		return encodeJSON(n, false)
+	case "markdown":
+		return encodeMarkdown(n, MarkdownOptions{})
 	}
 	return nil, fmt.Errorf("encode: %w", CheckFormat(format))
 }
@@ -159,11 +176,15 @@ func toRecord(n normalized) record {
 	}
 }
 
-func encodeJSON(n normalized) ([]byte, error) {
+// encodeJSON is the one encoder of the contract's JSON document: indented
+// for the json format, on one line for jsonl. Both end in "\n".
+func encodeJSON(n normalized, indent bool) ([]byte, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
+	if indent {
+		enc.SetIndent("", "  ")
+	}
 	if err := enc.Encode(toRecord(n)); err != nil {
 		return nil, fmt.Errorf("encode json: %w", err)
 	}

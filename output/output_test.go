@@ -96,7 +96,7 @@ func TestEncodeInvalidUTF8(t *testing.T) {
 
 func TestEncodeBadFormat(t *testing.T) {
 	_, err := Encode(cleaner.Document{}, "xml")
-	if err == nil || !strings.Contains(err.Error(), `format "xml": want txt or json`) {
+	if err == nil || !strings.Contains(err.Error(), `format "xml": want txt, json, jsonl or markdown`) {
 		t.Errorf("err %v", err)
 	}
 }

@@ -63,6 +63,9 @@ type Option func(*Sink)
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(s *Sink) { s.log = l } }
 
+// WithMarkdown sets the options of the markdown format.
+func WithMarkdown(o MarkdownOptions) Option { return func(s *Sink) { s.md = o } }
+
 // Sink writes documents under one directory in one format:
 // DIR/<host>/<id>.<format> and DIR/manifest.jsonl.
 //
@@ -73,6 +76,7 @@ type Sink struct {
 	dir    string
 	format string
 	log    *slog.Logger
+	md     MarkdownOptions
 
 	// mu guards everything below.
 	mu       sync.Mutex
@@ -82,7 +86,12 @@ type Sink struct {
 	byURL    map[string]string // canonical URL -> text sha256 last recorded in the manifest
 	paths    map[string]*pathLock
 	dirs     map[string]bool // host directories known to exist
-	inflight sync.WaitGroup
+	// lineFiles: jsonl files this sink has checked for a torn tail.
+	lineFiles map[string]bool
+	// seenLines: the manifest's "path sha256" pairs, while NewSink
+	// repairs jsonl files; nil after.
+	seenLines map[string]bool
+	inflight  sync.WaitGroup
 
 	// failAt, when set (tests), is called at each step of a file write and
 	// the write fails with its error.
@@ -94,7 +103,7 @@ type pathLock struct {
 	refs int
 }
 
-// NewSink returns a Sink writing to dir in format ("txt" or "json"). It
+// NewSink returns a Sink writing to dir in format (one of Formats). It
 // creates dir, and reads dir/manifest.jsonl if present so that texts written
 // by earlier runs count as duplicates. A truncated last manifest line (an
 // interrupted append) is cut off; any other unreadable line is an error.
@@ -110,6 +119,11 @@ func NewSink(dir, format string, opts ...Option) (*Sink, error) {
 		byURL:  make(map[string]string),
 		paths:  make(map[string]*pathLock),
 		dirs:   make(map[string]bool),
+
+		lineFiles: make(map[string]bool),
+	}
+	if format == "jsonl" {
+		s.seenLines = make(map[string]bool)
 	}
 	for _, o := range opts {
 		o(s)
@@ -130,6 +144,14 @@ func NewSink(dir, format string, opts ...Option) (*Sink, error) {
 		return nil, fmt.Errorf("new sink %s: %w", dir, err)
 	}
 	s.manifest = f
+	if s.seenLines != nil {
+		err := s.repairLines(s.seenLines)
+		s.seenLines = nil
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("new sink %s: %w", dir, err)
+		}
+	}
 	return s, nil
 }
 
@@ -147,7 +169,7 @@ func (s *Sink) loadManifest(f *os.File) error {
 			var m manifestLine
 			if json.Unmarshal(line, &m) == nil {
 				// Whole but unterminated: keep it, end it.
-				s.record(m.CanonicalURL, m.SHA256)
+				s.recordLine(m)
 				if _, err := f.Write([]byte("\n")); err != nil {
 					return fmt.Errorf("repair %s: %w", ManifestName, err)
 				}
@@ -170,9 +192,17 @@ func (s *Sink) loadManifest(f *os.File) error {
 		if err := json.Unmarshal(line, &m); err != nil {
 			return fmt.Errorf("read %s: line %d: %w", ManifestName, lineNo, err)
 		}
-		s.record(m.CanonicalURL, m.SHA256)
+		s.recordLine(m)
 	}
 	return nil
+}
+
+// recordLine records a line read from the manifest.
+func (s *Sink) recordLine(m manifestLine) {
+	s.record(m.CanonicalURL, m.SHA256)
+	if s.seenLines != nil {
+		s.seenLines[m.Path+" "+m.SHA256] = true
+	}
 }
 
 // record notes that canonical now holds the text with hash sum. Callers hold mu
@@ -208,6 +238,11 @@ func (s *Sink) Write(ctx context.Context, job string, doc cleaner.Document) (Res
 	}
 	sum := hashText(n.text)
 	rel := RelPath(n.canonical, s.format)
+	if s.format == "jsonl" {
+		// Lines of one file are serialised by its lock; what must not run
+		// twice at once is the same document.
+		rel = "\x00" + n.canonical
+	}
 
 	s.mu.Lock()
 	if s.closed {
@@ -234,34 +269,48 @@ func (s *Sink) Write(ctx context.Context, job string, doc cleaner.Document) (Res
 		s.inflight.Done()
 	}()
 
-	res, err := s.write(n, sum, rel, job)
+	var res Result
+	var err error
+	if s.format == "jsonl" {
+		res, err = s.writeLine(n, sum, job)
+	} else {
+		res, err = s.write(n, sum, rel, job)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("write %s: %w", n.canonical, err)
 	}
 	return res, nil
 }
 
-func (s *Sink) write(n normalized, sum, rel, job string) (Result, error) {
-	// Claim the text hash, so that a concurrent write of the same text under
-	// another URL sees it.
+// claimHash claims the text hash for canonical, so that a concurrent write
+// of the same text under another URL sees it. dup: another URL holds it.
+// release gives up a new claim when the write fails.
+func (s *Sink) claimHash(canonical, sum string) (release func(), dup bool) {
 	s.mu.Lock()
 	holder, held := s.byHash[sum]
-	if held && holder != n.canonical {
+	if held && holder != canonical {
 		s.mu.Unlock()
-		return Duplicate, nil
+		return nil, true
 	}
 	if !held {
-		s.byHash[sum] = n.canonical
+		s.byHash[sum] = canonical
 	}
 	s.mu.Unlock()
-	release := func() {
+	return func() {
 		if !held {
 			s.mu.Lock()
-			if s.byHash[sum] == n.canonical {
+			if s.byHash[sum] == canonical {
 				delete(s.byHash, sum)
 			}
 			s.mu.Unlock()
 		}
+	}, false
+}
+
+func (s *Sink) write(n normalized, sum, rel, job string) (Result, error) {
+	release, dup := s.claimHash(n.canonical, sum)
+	if dup {
+		return Duplicate, nil
 	}
 
 	path := filepath.Join(s.dir, filepath.FromSlash(rel))
@@ -278,7 +327,7 @@ func (s *Sink) write(n normalized, sum, rel, job string) (Result, error) {
 		res = Replaced
 	}
 	if res != Unchanged {
-		data, err := Encode(cleanerDoc(n), s.format)
+		data, err := s.encode(n)
 		if err != nil {
 			release()
 			return 0, err
@@ -300,13 +349,21 @@ func (s *Sink) write(n normalized, sum, rel, job string) (Result, error) {
 	return res, nil
 }
 
+// encode renders n in the sink's format with its options.
+func (s *Sink) encode(n normalized) ([]byte, error) {
+	if s.format == "markdown" {
+		return encodeMarkdown(n, s.md)
+	}
+	return Encode(cleanerDoc(n), s.format)
+}
+
 // cleanerDoc turns a normalized document back into a Document for Encode
 // (normalizing again is a no-op).
 func cleanerDoc(n normalized) cleaner.Document {
 	return cleaner.Document{
 		URL: n.url, CanonicalURL: n.canonical, Title: n.title, Byline: n.byline,
 		Published: n.published, SiteName: n.siteName, Lang: n.lang,
-		Paragraphs: n.paragraphs, FetchedAt: n.fetchedAt,
+		Paragraphs: n.paragraphs, Blocks: n.blocks, FetchedAt: n.fetchedAt,
 	}
 }
 
@@ -327,6 +384,12 @@ func (s *Sink) existingHash(path string) (sum string, exists bool, err error) {
 			return "", true, nil
 		}
 		return hashText(r.Text), true, nil
+	case "markdown":
+		sum, ok := markdownHash(b)
+		if !ok {
+			return "", true, nil
+		}
+		return sum, true, nil
 	default:
 		// Title, date, URL, empty line, then the paragraphs.
 		lines := strings.SplitN(string(b), "\n", 5)

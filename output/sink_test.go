@@ -78,7 +78,7 @@ func TestResultString(t *testing.T) {
 }
 
 func TestSinkResults(t *testing.T) {
-	for _, format := range []string{"txt", "json"} {
+	for _, format := range []string{"txt", "json", "markdown"} {
 		t.Run(format, func(t *testing.T) {
 			dir := t.TempDir()
 			ctx := context.Background()

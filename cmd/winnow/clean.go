@@ -40,16 +40,16 @@ type cleanOptions struct {
 	profile     cpuProfile
 }
 
-const cleanUsage = `[--url URL] [--format txt|json] [--content-type CT] FILE|-
+const cleanUsage = `[--url URL] [--format txt|json|jsonl|markdown] [--content-type CT] FILE|-
        winnow clean --explain [--url URL] FILE|-
-       winnow clean --out DIR [--format txt|json] FILE|DIR...
+       winnow clean --out DIR [--format txt|json|jsonl|markdown] FILE|DIR...
        (every form takes --cpuprofile FILE)`
 
 func cmdClean(ctx context.Context, args []string, s streams) error {
 	var o cleanOptions
 	fs := newFlagSet("clean", cleanUsage, s)
 	fs.StringVar(&o.url, "url", "", "the page's address, when the page does not say (used for the canonical URL and relative links)")
-	fs.StringVar(&o.format, "format", "txt", "output format: txt or json")
+	fs.StringVar(&o.format, "format", "txt", "output format: "+output.Formats)
 	fs.StringVar(&o.contentType, "content-type", "", "the page's HTTP Content-Type (its charset wins over the page's own)")
 	fs.BoolVar(&o.explain, "explain", false, "show every paragraph kept or dropped, and the rule that dropped it")
 	fs.StringVar(&o.out, "out", "", "clean every FILE and every *.html, *.htm, *.html.gz under each DIR into `DIR`, as a crawl would")

@@ -146,7 +146,7 @@ func TestCleanUsageAndFailures(t *testing.T) {
 	}{
 		{name: "help", args: []string{"clean", "--help"}, code: 0, stderr: "Usage: winnow clean"},
 		{name: "no file", args: []string{"clean"}, code: 2, stderr: "winnow: clean: missing FILE"},
-		{name: "bad format", args: []string{"clean", "--format", "xml", harbourPage}, code: 2, stderr: `--format "xml": want txt or json`},
+		{name: "bad format", args: []string{"clean", "--format", "xml", harbourPage}, code: 2, stderr: `--format "xml": want txt, json, jsonl or markdown`},
 		{name: "two files without out", args: []string{"clean", harbourPage, harbourPage}, code: 2, stderr: "one FILE at a time"},
 		{name: "explain with out", args: []string{"clean", "--explain", "--out", "x", harbourPage}, code: 2, stderr: "cannot be combined"},
 		{name: "missing file", args: []string{"clean", "testdata/clean/nope.html"}, code: 1, stderr: "winnow: clean testdata/clean/nope.html: open"},

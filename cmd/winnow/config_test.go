@@ -53,7 +53,7 @@ func TestConfigCheckBroken(t *testing.T) {
 			want: []string{`jobs[0].languages[0] (line 5): "english": want a two-letter ISO 639-1 code like "en" or "de"`}},
 		{name: "several at once", yaml: "output: {format: pdf}\ndefaults: {parallel: 0}\n" + job + "    max_depth: deep\n",
 			want: []string{
-				`output.format (line 1): "pdf": want txt or json`,
+				`output.format (line 1): "pdf": want txt, json, jsonl or markdown`,
 				`defaults.parallel (line 2): 0: must be at least 1`,
 				`jobs[0].max_depth (line 7): "deep": expected an integer`,
 			}},

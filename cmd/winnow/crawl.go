@@ -46,6 +46,7 @@ type crawlOptions struct {
 
 	allow, deny, article, sitemaps, feeds stringList
 	ignoreRobots, allowPrivate            bool
+	markdownLinks                         bool
 
 	minWords int
 	langs    stringList
@@ -64,7 +65,8 @@ func cmdCrawl(ctx context.Context, args []string, s streams) error {
 	fs.StringVar(&o.configPath, "config", "", "configuration file: take the job's settings from it")
 	fs.StringVar(&o.job, "job", "", "job of the configuration to run (default: its only job); the job name without --config")
 	fs.StringVar(&o.out, "out", config.DefaultOutputDir, "output directory")
-	fs.StringVar(&o.format, "format", config.DefaultFormat, "document format: txt or json")
+	fs.StringVar(&o.format, "format", config.DefaultFormat, "document format: "+output.Formats)
+	fs.BoolVar(&o.markdownLinks, "markdown-links", false, "with --format markdown, write links as [text](URL)")
 	fs.StringVar(&o.state, "state", "", "incremental state file (default <out>/.winnow/state.db; with --config and no --out, the config's state)")
 	fs.StringVar(&o.userAgent, "user-agent", d.UserAgent, "User-Agent header")
 	fs.IntVar(&o.depth, "depth", d.MaxDepth, "how many links deep to follow from the seeds")
@@ -147,6 +149,9 @@ func (o *crawlOptions) runOptions(s streams) (daemon.RunOptions, config.State, e
 		}
 		if !o.set["format"] {
 			o.format = cfg.Output.Format
+		}
+		if !o.set["markdown-links"] {
+			o.markdownLinks = cfg.Output.MarkdownLinks
 		}
 	} else {
 		name := o.job
@@ -271,7 +276,8 @@ func runCrawl(ctx context.Context, o crawlOptions, opts daemon.RunOptions, st co
 	m.InitJob(opts.Job)
 	m.InitRules(cleaner.Rules())
 
-	sink, err := output.NewSink(o.out, o.format, output.WithLogger(log))
+	sink, err := output.NewSink(o.out, o.format, output.WithLogger(log),
+		output.WithMarkdown(output.MarkdownOptions{Links: o.markdownLinks}))
 	if err != nil {
 		return fmt.Errorf("crawl: %w", err)
 	}

@@ -104,7 +104,8 @@ func runDaemon(ctx context.Context, o daemonOptions, s streams) error {
 	m.SetBuildInfo(ver)
 	m.InitRules(cleaner.Rules())
 
-	sink, err := output.NewSink(cfg.Output.Dir, cfg.Output.Format, output.WithLogger(base))
+	sink, err := output.NewSink(cfg.Output.Dir, cfg.Output.Format, output.WithLogger(base),
+		output.WithMarkdown(output.MarkdownOptions{Links: cfg.Output.MarkdownLinks}))
 	if err != nil {
 		return fmt.Errorf("daemon: %w", err)
 	}
