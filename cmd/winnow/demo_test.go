@@ -53,11 +53,13 @@ func TestDemo(t *testing.T) {
 		docs, _ := outputFiles(t, out)
 		return len(docs) == 12
 	})
-	code, body := httpDo(t, "GET", metrics, "")
-	if code != 200 || !strings.Contains(body, `winnow_documents_written_total{crawl_job="harbour-gazette"} 12`) {
-		t.Errorf("demo metrics: %d, documents written line missing", code)
-	}
-	code, body = httpDo(t, "GET", strings.TrimSuffix(metrics, "/metrics")+"/api/v1/jobs", "")
+	// A document's file appears before the runner counts it: wait for the
+	// counter too.
+	eventually(t, 10*time.Second, "the demo's metrics count the 12 documents", func() bool {
+		code, body := httpDo(t, "GET", metrics, "")
+		return code == 200 && strings.Contains(body, `winnow_documents_written_total{crawl_job="harbour-gazette"} 12`)
+	})
+	code, body := httpDo(t, "GET", strings.TrimSuffix(metrics, "/metrics")+"/api/v1/jobs", "")
 	if code != 200 || !strings.Contains(body, `"name": "harbour-gazette"`) || !strings.Contains(body, `"schedule": "@every 10s"`) {
 		t.Errorf("demo jobs API: %d %s", code, body)
 	}
