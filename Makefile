@@ -16,7 +16,9 @@ test: deps vet gotest promtool
 # deps installs the real programs the integration tests use, from Debian
 # packages, when missing and running as root: redis-server, prometheus and
 # promtool, docker-compose (validates deploy/docker-compose.yml) and kubectl
-# (renders deploy/kubernetes with kustomize).
+# (renders deploy/kubernetes with kustomize), node and npm, then warcio (the
+# independent WARC reader of the archive tests) into internal/testwarc.
+WARCIO := warcio@2.4.11
 deps:
 	@missing=""; \
 	command -v redis-server   >/dev/null 2>&1 || missing="$$missing redis-server"; \
@@ -24,6 +26,8 @@ deps:
 	command -v promtool       >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
 	command -v kubectl        >/dev/null 2>&1 || missing="$$missing kubernetes-client"; \
+	command -v node           >/dev/null 2>&1 || missing="$$missing nodejs"; \
+	command -v npm            >/dev/null 2>&1 || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing:$$missing"; \
@@ -31,6 +35,10 @@ deps:
 		else \
 			echo "warning: missing$$missing; their tests will skip (install: apt-get install -y$$missing)"; \
 		fi; \
+	fi
+	@if [ ! -f internal/testwarc/node_modules/warcio/package.json ] && command -v npm >/dev/null 2>&1; then \
+		echo "installing: $(WARCIO) into internal/testwarc"; \
+		npm install --silent --no-save --no-package-lock --no-audit --no-fund --prefix internal/testwarc $(WARCIO) >/dev/null; \
 	fi
 
 vet:

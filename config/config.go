@@ -64,7 +64,18 @@ type Settings struct {
 	Retries       int // retries of a failed fetch (timeouts, 408, 429, 5xx)
 	RespectRobots bool
 	AllowPrivate  bool // allow loopback, private and link-local targets
+	Archive       Archive
 }
+
+// Archive is the archive key: a WARC/1.1 archive of every response.
+type Archive struct {
+	Dir     string // "" (default): no archive
+	MaxSize int64  // a file is closed once it reaches this many bytes; default 1GiB
+}
+
+// MinArchiveSize is the smallest archive max_size accepted: smaller files
+// would hold a handful of pages each.
+const MinArchiveSize = 1 << 20
 
 // Filter says which cleaned documents a job writes. Its keys (min_words,
 // languages) sit with the crawl settings, under defaults and in each job,
@@ -120,6 +131,7 @@ func DefaultSettings() Settings {
 		Retries:       2,
 		RespectRobots: true,
 		AllowPrivate:  false,
+		Archive:       Archive{MaxSize: 1 << 30},
 	}
 }
 

@@ -53,6 +53,12 @@ func TestLoadInvalid(t *testing.T) {
 			`jobs[0].languages[0] (line 7): "EN": write language codes in lower case: "en"`,
 			`jobs[0].languages[1] (line 7): "xx": not an ISO 639-1 language code`,
 		}},
+		{"archive-unknown-key", []string{`defaults.archive.max_sise (line 2): unknown key (did you mean "max_size"?)`}},
+		{"archive-bad-size", []string{
+			`defaults.archive.max_size (line 4): "1 gigabyte": unknown unit "gigabyte": want B, KB, MB, GB, KiB, MiB or GiB`,
+			`jobs[0].archive.max_size (line 9): "64KiB": must be at least 1MiB`,
+		}},
+		{"archive-not-a-mapping", []string{`jobs[0].archive (line 5): expected a mapping, got "./warc"`}},
 		{"duplicate-key", []string{`jobs[0].schedule (line 4): duplicate key (first on line 3)`}},
 		{"syntax", []string{`line 3: yaml syntax: found unexpected end of stream`}},
 		{"not-a-list", []string{`jobs[0].seeds (line 4): expected a list, got "https://news.example/"`}},
@@ -136,8 +142,10 @@ func TestLoadValid(t *testing.T) {
 	defaults := Settings{
 		UserAgent: "winnow-test/1.0", Parallel: 2, Delay: 250 * time.Millisecond, Timeout: 10 * time.Second,
 		MaxBody: 512000, MaxDepth: 3, Retries: 2, RespectRobots: true,
+		Archive: Archive{Dir: "./warc", MaxSize: 512 << 20},
 	}
 	local := defaults
+	local.Archive.Dir = "./warc-local"
 	local.Parallel, local.Delay, local.MaxBody, local.MaxPages, local.RespectRobots, local.AllowPrivate = 8, 0, 1<<20, 100, false, true
 	want := []jobView{
 		{Name: "world-news", Schedule: "*/30 * * * *", Seeds: []string{"https://news.example/world/"},

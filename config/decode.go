@@ -236,6 +236,23 @@ func settingsFields(d *decoder, s *Settings) []field {
 		{"retries", d.integer(&s.Retries, 0)},
 		{"respect_robots", d.boolean(&s.RespectRobots)},
 		{"allow_private", d.boolean(&s.AllowPrivate)},
+		{"archive", func(n *yaml.Node, p string) {
+			d.mapping(n, p, []field{
+				{"dir", d.str(&s.Archive.Dir, nil)},
+				{"max_size", func(n *yaml.Node, p string) {
+					var v int64
+					errs := len(d.errs)
+					d.size(&v)(n, p)
+					switch {
+					case len(d.errs) > errs || v == 0:
+					case v < MinArchiveSize:
+						d.errorf(n, p, "%q: must be at least 1MiB", n.Value)
+					default:
+						s.Archive.MaxSize = v
+					}
+				}},
+			})
+		}},
 	}
 }
 

@@ -73,6 +73,9 @@ type Options struct {
 	// every article is fetched in full and emitted as changed. For an output
 	// that is being rebuilt (its documents are gone, the state is not).
 	Refresh bool
+	// Archive, when set, is given every exchange as it crossed the wire
+	// (a WARC writer); nil: nothing is archived.
+	Archive Archiver
 }
 
 // Defaults of Options.
@@ -113,6 +116,7 @@ type Crawler struct {
 
 	gate        *hostGate
 	robotsCache robotsCache
+	tap         *archiveTap // nil: no archive
 
 	fetched, fetchErrs, robotsErrs, offScope, httpErrs, pageErrs, emitted, queue atomic.Int64
 }
@@ -159,6 +163,9 @@ func New(opts Options, store Store, m *metrics.Metrics, log *slog.Logger) (*Craw
 		gate:    newHostGate(opts.Parallel, opts.Delay),
 	}
 	c.robotsCache.hosts = make(map[string]*robotsEntry)
+	if opts.Archive != nil {
+		c.tap = &archiveTap{arch: opts.Archive, log: c.log}
+	}
 	c.retries = max(c.retries, 0)
 	if !opts.AllowPrivate {
 		c.guard = publicOnly
@@ -377,6 +384,7 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 	article := it.Kind == KindPage && c.isArticle(it.URL)
 	var old Record
 	var haveOld bool
+	var orig warcRef // for a 304: the archived response it confirms
 	hdr := http.Header{}
 	if article {
 		var err error
@@ -391,10 +399,11 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 			if old.LastModified != "" {
 				hdr.Set("If-Modified-Since", old.LastModified)
 			}
+			orig = warcRef{id: old.WARCID, date: old.WARCDate}
 		}
 	}
 
-	st, err := c.fetch(ctx, col, it.URL, hdr)
+	st, err := c.fetch(ctx, col, it.URL, hdr, orig)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -410,6 +419,10 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 	}
 	c.fetched.Add(1)
 	now := time.Now().UTC()
+	archived := st.warc.id != "" && st.warc.url == st.final
+	if archived {
+		now = st.warc.date // the archive's WARC-Date, so that a reclean writes the same fetched_at
+	}
 
 	switch {
 	case st.status == http.StatusNotModified && article && haveOld:
@@ -460,6 +473,9 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 			return finish()
 		}
 		rec = &Record{ETag: st.header.Get("ETag"), LastModified: st.header.Get("Last-Modified"), SHA256: hexsum, OutputID: old.OutputID, FetchedAt: now}
+		if archived {
+			rec.WARCID, rec.WARCDate = st.warc.id, st.warc.date
+		}
 	}
 	return finish()
 }

@@ -121,7 +121,7 @@ func (c *Crawler) robots(ctx context.Context, col *colly.Collector, scheme, host
 	c.robotsCache.mu.Unlock()
 	e.once.Do(func() {
 		u := scheme + "://" + host + "/robots.txt"
-		st, err := c.fetch(ctx, col, u, nil)
+		st, err := c.fetch(ctx, col, u, nil, warcRef{})
 		if err != nil || st == nil {
 			if err != nil && !errors.Is(err, context.Canceled) {
 				c.log.Debug("robots.txt unavailable", "url", u, "err", err)

@@ -25,6 +25,7 @@ type fetchState struct {
 	final  string
 	html   bool
 	links  []string
+	warc   warcRef // the archive record of the last response, when archived
 }
 
 // newCollector builds the colly collector of one run. It runs
@@ -44,7 +45,11 @@ func (c *Crawler) newCollector(ctx context.Context) *colly.Collector {
 	col.DetectCharset = false
 	col.DisableCookies()
 	col.SetRequestTimeout(c.opts.Timeout)
-	col.WithTransport(newTransport(c.opts.Timeout, c.opts.Parallel, c.opts.MaxBody, c.guard))
+	tr := newTransport(c.opts.Timeout, c.opts.Parallel, c.opts.MaxBody, c.guard)
+	if c.tap != nil {
+		c.tap.base, tr.base = tr.base, c.tap // the tap sees bodies before they are decoded
+	}
+	col.WithTransport(tr)
 	col.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
 		if len(via) >= maxRedirects {
 			return ErrTooManyRedirects
@@ -142,8 +147,11 @@ func (c *Crawler) checkRedirect(to, origin *url.URL) error {
 
 // fetch GETs u through the per-host gate, retrying timeouts, 408, 429 and
 // 5xx with exponential backoff and jitter, honouring Retry-After.
-func (c *Crawler) fetch(ctx context.Context, col *colly.Collector, u string, hdr http.Header) (*fetchState, error) {
+// orig is, for a conditional request, the archive record a 304 confirms.
+func (c *Crawler) fetch(ctx context.Context, col *colly.Collector, u string, hdr http.Header, orig warcRef) (*fetchState, error) {
 	host := hostOf(u)
+	call := c.tap.begin(orig)
+	defer c.tap.end(call)
 	for attempt := 0; ; attempt++ {
 		if err := c.gate.acquire(ctx, host); err != nil {
 			return nil, err
@@ -155,7 +163,9 @@ func (c *Crawler) fetch(ctx context.Context, col *colly.Collector, u string, hdr
 		if h == nil {
 			h = http.Header{}
 		}
+		call.mark(h)
 		err := col.Request(http.MethodGet, u, nil, cctx, h)
+		st.warc = call.result()
 		c.gate.release(host)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

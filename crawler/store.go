@@ -30,6 +30,10 @@ type Record struct {
 	SHA256       string    `json:"sha256,omitempty"` // of the response body
 	OutputID     string    `json:"output_id,omitempty"`
 	FetchedAt    time.Time `json:"fetched_at"`
+	// The archive's response record of the last full fetch, which a
+	// revisit record of a 304 refers to; empty without an archive.
+	WARCID   string    `json:"warc_id,omitempty"`
+	WARCDate time.Time `json:"warc_date,omitzero"`
 }
 
 // Store keeps a job's incremental state: per-URL validators and hashes, the

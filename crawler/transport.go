@@ -96,7 +96,7 @@ func dialControl(allow addrGuard) func(network, address string, _ syscall.RawCon
 
 // newTransport builds the HTTP transport: guarded dialer, no proxy (a proxy
 // would bypass the guard), and bodies decoded and limited by limitBody.
-func newTransport(timeout time.Duration, parallel int, maxBody int64, allow addrGuard) http.RoundTripper {
+func newTransport(timeout time.Duration, parallel int, maxBody int64, allow addrGuard) *limitBody {
 	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	if allow != nil {
 		d.Control = dialControl(allow)

@@ -15,6 +15,8 @@ import (
 type RunOptions struct {
 	crawler.Options
 	Filter config.Filter
+	// Archive: where the run's WARC files go; no archive when Dir is "".
+	Archive config.Archive
 }
 
 // skipReason returns the winnow_documents_skipped_total reason for which f

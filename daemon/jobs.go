@@ -16,7 +16,7 @@ func JobOptions(cfg *config.Config, job config.Job) RunOptions {
 	s := job.Settings
 	f := job.Filter
 	f.Languages = append([]string(nil), f.Languages...)
-	return RunOptions{Filter: f, Options: crawler.Options{
+	return RunOptions{Filter: f, Archive: s.Archive, Options: crawler.Options{
 		Job:           job.Name,
 		Seeds:         append([]string(nil), job.Seeds...),
 		Sitemaps:      append([]string(nil), job.Sitemaps...),

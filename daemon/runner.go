@@ -136,6 +136,11 @@ func (r *Runner) Run(ctx context.Context, runID string, opts RunOptions, progres
 		cold = &coldStart{}
 		opts.Options.LinksPage = r.learnFromLinksPage(log)
 	}
+	closeArchive, err := r.openArchive(&opts, r.log.With("job", job, "run_id", runID))
+	if err != nil {
+		return finish("failed", err)
+	}
+	defer closeArchive()
 	cr, err := crawler.New(opts.Options, r.store, r.m, r.log.With("run_id", runID)) // the crawler adds its component and job
 	if err != nil {
 		return finish("failed", err)

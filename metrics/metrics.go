@@ -18,6 +18,8 @@ var (
 	SkipReasons = []string{"unchanged", "duplicate", "not_article", "too_short", "language", "extract_failed"}
 	// RunResults are the results of winnow_runs_total.
 	RunResults = []string{"success", "partial", "failed"}
+	// ArchiveRecordTypes are the types of winnow_archive_records_total.
+	ArchiveRecordTypes = []string{"warcinfo", "request", "response", "revisit"}
 	// ReloadResults are the results of winnow_config_reloads_total.
 	ReloadResults = []string{"success", "failure"}
 )
@@ -40,6 +42,8 @@ type Metrics struct {
 	BuildInfo          *prometheus.GaugeVec     // version, goversion
 	ScheduleSkipped    *prometheus.CounterVec   // crawl_job
 	ConfigReloads      *prometheus.CounterVec   // result
+	ArchiveBytes       *prometheus.CounterVec   // crawl_job
+	ArchiveRecords     *prometheus.CounterVec   // crawl_job, type
 }
 
 // New builds every collector and registers them all on reg.
@@ -112,12 +116,20 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "winnow_config_reloads_total",
 			Help: "Configuration reloads (SIGHUP), by result.",
 		}, []string{"result"}),
+		ArchiveBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "winnow_archive_bytes_total",
+			Help: "Bytes written to WARC files (gzip-compressed, as on disk).",
+		}, []string{"crawl_job"}),
+		ArchiveRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "winnow_archive_records_total",
+			Help: "WARC records written, by record type (warcinfo, request, response, revisit).",
+		}, []string{"crawl_job", "type"}),
 	}
 	reg.MustRegister(
 		m.Requests, m.RequestDuration, m.ResponseBytes, m.FetchErrors,
 		m.DocumentsWritten, m.DocumentsSkipped, m.CleanDuration, m.BoilerplateRemoved,
 		m.Runs, m.RunDuration, m.LastRunSuccess, m.RunInProgress, m.QueueDepth,
-		m.BuildInfo, m.ScheduleSkipped, m.ConfigReloads,
+		m.BuildInfo, m.ScheduleSkipped, m.ConfigReloads, m.ArchiveBytes, m.ArchiveRecords,
 	)
 	for _, r := range ReloadResults {
 		m.ConfigReloads.WithLabelValues(r)
@@ -153,6 +165,10 @@ func (m *Metrics) InitJob(job string) {
 	m.RunInProgress.WithLabelValues(job)
 	m.QueueDepth.WithLabelValues(job)
 	m.ScheduleSkipped.WithLabelValues(job)
+	m.ArchiveBytes.WithLabelValues(job)
+	for _, t := range ArchiveRecordTypes {
+		m.ArchiveRecords.WithLabelValues(job, t)
+	}
 }
 
 // InitRules creates the zero-valued series of the cleaner's rules.

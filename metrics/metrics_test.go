@@ -41,6 +41,8 @@ var contractFamilies = []family{
 	{"winnow_build_info", dto.MetricType_GAUGE, []string{"goversion", "version"}},
 	{"winnow_schedule_skipped_total", dto.MetricType_COUNTER, []string{"crawl_job"}},
 	{"winnow_config_reloads_total", dto.MetricType_COUNTER, []string{"result"}},
+	{"winnow_archive_bytes_total", dto.MetricType_COUNTER, []string{"crawl_job"}},
+	{"winnow_archive_records_total", dto.MetricType_COUNTER, []string{"crawl_job", "type"}},
 }
 
 // initialised returns a fresh registry holding metrics.New with jobs and
@@ -196,6 +198,7 @@ func TestLabelValuesAreBounded(t *testing.T) {
 		"result":    append(slices.Clone(metrics.RunResults), metrics.ReloadResults...),
 		"crawl_job": jobs,
 		"rule":      {"cookie_notice"},
+		"type":      metrics.ArchiveRecordTypes,
 	}
 	for name, mf := range got {
 		for _, m := range mf.GetMetric() {

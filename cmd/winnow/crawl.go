@@ -39,6 +39,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // crawlOptions are the flags of `winnow crawl`.
 type crawlOptions struct {
 	configPath, job, out, format, state, userAgent string
+	warc                                           string // --warc DIR
 
 	depth, maxPages, parallel int
 	delay, timeout            time.Duration
@@ -67,6 +68,7 @@ func cmdCrawl(ctx context.Context, args []string, s streams) error {
 	fs.StringVar(&o.out, "out", config.DefaultOutputDir, "output directory")
 	fs.StringVar(&o.format, "format", config.DefaultFormat, "document format: "+output.Formats)
 	fs.BoolVar(&o.markdownLinks, "markdown-links", false, "with --format markdown, write links as [text](URL)")
+	fs.StringVar(&o.warc, "warc", "", "archive every response as WARC/1.1 files in `DIR` (rotated at 1GiB, or the config's archive.max_size)")
 	fs.StringVar(&o.state, "state", "", "incremental state file (default <out>/.winnow/state.db; with --config and no --out, the config's state)")
 	fs.StringVar(&o.userAgent, "user-agent", d.UserAgent, "User-Agent header")
 	fs.IntVar(&o.depth, "depth", d.MaxDepth, "how many links deep to follow from the seeds")
@@ -247,6 +249,12 @@ func (o *crawlOptions) runOptions(s streams) (daemon.RunOptions, config.State, e
 	}
 	if o.set["retries"] {
 		opts.Retries = o.retries
+	}
+	if o.warc != "" {
+		opts.Archive.Dir = o.warc
+		if opts.Archive.MaxSize == 0 {
+			opts.Archive.MaxSize = config.DefaultSettings().Archive.MaxSize
+		}
 	}
 	if o.ignoreRobots {
 		opts.RespectRobots = false

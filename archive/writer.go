@@ -1,0 +1,423 @@
+// Package archive keeps the raw HTTP exchanges of a crawl as WARC/1.1
+// files (one gzip member per record, files rotated by size and named as
+// Heritrix names them) and reads them back for `winnow reclean`.
+package archive
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/nlnwa/gowarc/v3"
+
+	"winnow/metrics"
+)
+
+// Suffixes of the files in an archive directory.
+const (
+	Ext     = ".warc.gz"
+	OpenExt = ".open" // appended to Ext while a file is being written
+)
+
+// DefaultMaxSize is the size after which a file is closed and the next one
+// begun (Heritrix's and the WARC specification's recommendation).
+const DefaultMaxSize = 1 << 30
+
+// ErrClosed is returned by Archive after Close.
+var ErrClosed = errors.New("archive closed")
+
+// Options configure a Writer.
+type Options struct {
+	Dir      string
+	Job      string // the crawl job: file name prefix, warcinfo isPartOf and metric label
+	MaxSize  int64  // 0: DefaultMaxSize
+	Software string // warcinfo software, e.g. "winnow/1.2.0"
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+}
+
+// Writer appends request, response and revisit records to WARC files in
+// one directory. A file is written as <name>.warc.gz.open and renamed to
+// <name>.warc.gz (after fsync) when it reaches MaxSize or the Writer is
+// closed, so a finished file never changes. Each record is its own gzip
+// member, written with one write: a crash loses at most the record being
+// written, and the next Open finishes the file it left behind.
+//
+// Archive may be called from many goroutines; records of one exchange are
+// adjacent in one file. After Close, Archive returns ErrClosed.
+type Writer struct {
+	opts   Options
+	prefix string
+	host   string
+	log    *slog.Logger
+	gz     sync.Pool // *gzip.Writer
+
+	mu     sync.Mutex // guards the fields below
+	closed bool
+	f      *os.File // the open file, nil between files
+	path   string   // its name, with OpenExt
+	size   int64
+	serial int
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// Open creates dir when missing, finishes the files an earlier process
+// left open there (see Recover), and returns a Writer.
+func Open(opts Options) (*Writer, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("open archive: no directory")
+	}
+	if opts.MaxSize <= 0 {
+		opts.MaxSize = DefaultMaxSize
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("open archive %s: %w", opts.Dir, err)
+	}
+	w := &Writer{opts: opts, log: opts.Log.With("component", "archive")}
+	w.prefix = unsafeName.ReplaceAllString(opts.Job, "_")
+	if w.prefix == "" {
+		w.prefix = "winnow"
+	}
+	w.host, _ = os.Hostname()
+	w.host = unsafeName.ReplaceAllString(w.host, "_")
+	if _, err := Recover(opts.Dir, w.log); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// libMu serialises the calls into gowarc that create record options: each
+// one writes a package variable of google/uuid (EnableRandPool) that record
+// IDs read, a data race between concurrent builders otherwise.
+var libMu sync.Mutex
+
+// digestOpts make sha1 base32 digests (the ones CDX indexes and
+// deduplication compare) and check every record built.
+var digestOpts = []gowarc.WarcRecordOption{
+	gowarc.WithDefaultDigestAlgorithm("sha1"),
+	gowarc.WithDefaultDigestEncoding(gowarc.Base32),
+	gowarc.WithAddMissingDigest(true),
+	gowarc.WithSpecViolationPolicy(gowarc.ErrFail),
+	gowarc.WithSyntaxErrorPolicy(gowarc.ErrFail),
+}
+
+// Exchange is one HTTP request and its response as they crossed the wire.
+type Exchange struct {
+	Request  *http.Request  // as sent (its Header, Host and URL)
+	Response *http.Response // status line and header as received
+	Body     []byte         // the body as received: content-encoded, transfer-decoded
+	Date     time.Time      // when the request was sent
+	IP       string         // the server's address, "" when unknown
+	// For a 304: the response record it confirms ("" and zero when not
+	// known); it is written as a server-not-modified revisit.
+	RefersTo     string
+	RefersToDate time.Time
+}
+
+// Archive writes a request record and a response record (a revisit record
+// for a 304) and returns the ID of the response or revisit record.
+func (w *Writer) Archive(req *http.Request, res *http.Response, body []byte, date time.Time, ip, refersTo string, refersToDate time.Time) (string, error) {
+	return w.Write(Exchange{Request: req, Response: res, Body: body, Date: date, IP: ip, RefersTo: refersTo, RefersToDate: refersToDate})
+}
+
+// Write archives x; see Archive.
+func (w *Writer) Write(x Exchange) (string, error) {
+	uri := x.Request.URL.String()
+	libMu.Lock()
+	resp, respType, err := responseRecord(x, uri)
+	if err != nil {
+		libMu.Unlock()
+		return "", fmt.Errorf("archive %s: %w", uri, err)
+	}
+	id := resp.RecordId()
+	reqRec, err := requestRecord(x, uri, id)
+	libMu.Unlock()
+	if err != nil {
+		resp.Close()
+		return "", fmt.Errorf("archive %s: %w", uri, err)
+	}
+	var buf bytes.Buffer
+	err = w.marshal(&buf, reqRec, resp)
+	if err != nil {
+		return "", fmt.Errorf("archive %s: %w", uri, err)
+	}
+	n, err := w.append(buf.Bytes())
+	if err != nil {
+		return "", fmt.Errorf("archive %s: %w", uri, err)
+	}
+	if m := w.opts.Metrics; m != nil {
+		m.ArchiveRecords.WithLabelValues(w.opts.Job, "request").Inc()
+		m.ArchiveRecords.WithLabelValues(w.opts.Job, respType).Inc()
+		m.ArchiveBytes.WithLabelValues(w.opts.Job).Add(float64(n))
+	}
+	return id, nil
+}
+
+// marshal writes each record as its own gzip member and closes them.
+func (w *Writer) marshal(dst *bytes.Buffer, recs ...gowarc.WarcRecord) error {
+	gz, _ := w.gz.Get().(*gzip.Writer)
+	if gz == nil {
+		gz, _ = gzip.NewWriterLevel(nil, gzip.DefaultCompression)
+	}
+	defer w.gz.Put(gz)
+	var errs []error
+	m := gowarc.NewMarshaler()
+	for _, r := range recs {
+		gz.Reset(dst)
+		if _, _, err := m.Marshal(gz, r, 0); err != nil {
+			errs = append(errs, err)
+		}
+		errs = append(errs, gz.Close(), r.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func warcDate(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// responseRecord builds the response record of x, or its revisit record
+// for a 304.
+func responseRecord(x Exchange, uri string) (gowarc.WarcRecord, string, error) {
+	res := x.Response
+	b := gowarc.NewRecordBuilder(gowarc.Response, digestOpts...)
+	var head bytes.Buffer
+	proto := res.Proto
+	if proto == "" {
+		proto = "HTTP/1.1"
+	}
+	status := res.Status
+	if status == "" {
+		status = fmt.Sprintf("%d %s", res.StatusCode, http.StatusText(res.StatusCode))
+	}
+	fmt.Fprintf(&head, "%s %s\r\n", proto, status)
+	if err := res.Header.Write(&head); err != nil {
+		return nil, "", err
+	}
+	head.WriteString("\r\n")
+	_, _ = b.Write(head.Bytes())
+	_, _ = b.Write(x.Body)
+	b.AddWarcHeader(gowarc.WarcTargetURI, uri)
+	b.AddWarcHeader(gowarc.WarcDate, warcDate(x.Date))
+	b.AddWarcHeader(gowarc.ContentType, "application/http;msgtype=response")
+	if x.IP != "" {
+		b.AddWarcHeader(gowarc.WarcIPAddress, x.IP)
+	}
+	rec, _, err := b.Build()
+	if err != nil {
+		return nil, "", err
+	}
+	if res.StatusCode != http.StatusNotModified {
+		return rec, "response", nil
+	}
+	ref := &gowarc.RevisitRef{Profile: gowarc.ProfileServerNotModifiedV1_1, TargetRecordId: x.RefersTo, TargetUri: uri}
+	if !x.RefersToDate.IsZero() {
+		ref.TargetDate = warcDate(x.RefersToDate)
+	}
+	rev, err := rec.ToRevisitRecord(ref)
+	rec.Close()
+	if err != nil {
+		return nil, "", err
+	}
+	// A 304 has no payload: the digest of its empty body would name no
+	// content, and nothing was truncated.
+	rev.WarcHeader().Delete(gowarc.WarcPayloadDigest)
+	rev.WarcHeader().Delete(gowarc.WarcTruncated)
+	return rev, "revisit", nil
+}
+
+// requestRecord builds the request record of x, concurrent to the response
+// record respID.
+func requestRecord(x Exchange, uri, respID string) (gowarc.WarcRecord, error) {
+	req := x.Request
+	b := gowarc.NewRecordBuilder(gowarc.Request, digestOpts...)
+	var head bytes.Buffer
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	fmt.Fprintf(&head, "%s %s HTTP/1.1\r\nHost: %s\r\n", req.Method, req.URL.RequestURI(), host)
+	if err := req.Header.Write(&head); err != nil {
+		return nil, err
+	}
+	head.WriteString("\r\n")
+	_, _ = b.Write(head.Bytes())
+	b.AddWarcHeader(gowarc.WarcTargetURI, uri)
+	b.AddWarcHeader(gowarc.WarcDate, warcDate(x.Date))
+	b.AddWarcHeader(gowarc.ContentType, "application/http;msgtype=request")
+	b.AddWarcHeader(gowarc.WarcConcurrentTo, "<"+respID+">")
+	rec, _, err := b.Build()
+	return rec, err
+}
+
+// append writes one exchange's records to the open file, beginning a file
+// when none is open and finishing it once it has reached MaxSize. It
+// returns the bytes written, the file's warcinfo record included.
+func (w *Writer) append(p []byte) (int64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, ErrClosed
+	}
+	var n int64
+	if w.f == nil {
+		k, err := w.begin()
+		if err != nil {
+			return 0, err
+		}
+		n += k
+	}
+	if _, err := w.f.Write(p); err != nil {
+		// Cut the torn records off, so the file stays readable.
+		if terr := w.f.Truncate(w.size); terr != nil {
+			w.abandon()
+			return 0, errors.Join(err, terr)
+		}
+		_, _ = w.f.Seek(w.size, io.SeekStart)
+		return n, err
+	}
+	w.size += int64(len(p))
+	n += int64(len(p))
+	if w.size >= w.opts.MaxSize {
+		if err := w.finish(); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// begin creates the next file, locked against Recover in other processes,
+// with its warcinfo record. Its name follows Heritrix:
+// <prefix>-<17-digit UTC timestamp>-<serial>-<pid>~<host>.warc.gz.
+func (w *Writer) begin() (int64, error) {
+	for tries := 0; ; tries++ {
+		ts := time.Now().UTC().Format("20060102150405.000")
+		ts = strings.Replace(ts, ".", "", 1)
+		name := fmt.Sprintf("%s-%s-%05d-%d~%s%s", w.prefix, ts, w.serial, os.Getpid(), w.host, Ext)
+		w.serial++
+		path := filepath.Join(w.opts.Dir, name+OpenExt)
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
+		if errors.Is(err, os.ErrExist) && tries < 100 {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("create %s: %w", path, err)
+		}
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			f.Close()
+			os.Remove(path)
+			return 0, fmt.Errorf("lock %s: %w", path, err)
+		}
+		info, err := w.warcinfo(name)
+		if err == nil {
+			_, err = f.Write(info)
+		}
+		if err != nil {
+			f.Close()
+			os.Remove(path)
+			return 0, fmt.Errorf("write %s: %w", path, err)
+		}
+		w.f, w.path, w.size = f, path, int64(len(info))
+		if m := w.opts.Metrics; m != nil {
+			m.ArchiveRecords.WithLabelValues(w.opts.Job, "warcinfo").Inc()
+		}
+		w.log.Debug("archive file begun", "file", path)
+		return int64(len(info)), nil
+	}
+}
+
+// warcinfo is the first record of each file: who wrote it, for which job.
+func (w *Writer) warcinfo(name string) ([]byte, error) {
+	libMu.Lock()
+	b := gowarc.NewRecordBuilder(gowarc.Warcinfo, digestOpts...)
+	// Written by hand: the library would capitalise the field names.
+	fmt.Fprintf(b, "software: %s\r\nformat: WARC File Format 1.1\r\n", w.opts.Software)
+	fmt.Fprintf(b, "conformsTo: https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n")
+	fmt.Fprintf(b, "isPartOf: %s\r\n", w.opts.Job)
+	if w.host != "" {
+		fmt.Fprintf(b, "hostname: %s\r\n", w.host)
+	}
+	b.AddWarcHeader(gowarc.WarcDate, warcDate(time.Now()))
+	b.AddWarcHeader(gowarc.WarcFilename, name)
+	b.AddWarcHeader(gowarc.ContentType, gowarc.ApplicationWarcFields)
+	rec, _, err := b.Build()
+	libMu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := w.marshal(&buf, rec); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// finish syncs, closes and renames the open file, then syncs the directory.
+func (w *Writer) finish() error {
+	f, path := w.f, w.path
+	w.f, w.path, w.size = nil, "", 0
+	if f == nil {
+		return nil
+	}
+	err := f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	final := strings.TrimSuffix(path, OpenExt)
+	if err := os.Rename(path, final); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	if err := syncDir(w.opts.Dir); err != nil {
+		return fmt.Errorf("close %s: %w", final, err)
+	}
+	w.log.Debug("archive file finished", "file", final)
+	return nil
+}
+
+// abandon drops a file that could not be repaired after a failed write: it
+// stays open-named, and the next Open's Recover keeps its whole records.
+func (w *Writer) abandon() {
+	if w.f != nil {
+		w.f.Close()
+	}
+	w.f, w.path, w.size = nil, "", 0
+}
+
+// Close finishes the open file. Archive returns ErrClosed afterwards.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	return w.finish()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
