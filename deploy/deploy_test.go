@@ -375,6 +375,7 @@ func TestOnlyDefinedMetrics(t *testing.T) {
 		"winnow_clean_duration_seconds_bucket", "winnow_boilerplate_removed_total", "winnow_runs_total",
 		"winnow_run_duration_seconds_bucket", "winnow_last_run_success_timestamp_seconds",
 		"winnow_run_in_progress", "winnow_queue_depth", "winnow_build_info",
+		"winnow_archive_bytes_total", "winnow_archive_records_total",
 		"process_resident_memory_bytes", "go_goroutines", "process_open_fds",
 	} {
 		if !used[name] {
@@ -402,7 +403,7 @@ func TestDashboard(t *testing.T) {
 			rows = append(rows, str(p, "title"))
 		}
 	}
-	wantRows := []string{"Throughput", "Errors", "Latency", "Freshness", "Frontier", "Quality", "Process"}
+	wantRows := []string{"Throughput", "Errors", "Latency", "Freshness", "Frontier", "Quality", "Process", "Archive"}
 	if diff := cmp.Diff(wantRows, rows); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
