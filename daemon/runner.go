@@ -99,6 +99,12 @@ type counts struct {
 // cancellation, fetches stop at once and the pages already handed to a
 // worker are still cleaned and written (a few per worker at most).
 func (r *Runner) Run(ctx context.Context, runID string, opts RunOptions, progress func(Progress)) RunResult {
+	return r.run(ctx, runID, opts, progress, nil)
+}
+
+// run does one run of opts.Job over the pages newSource's source emits; nil
+// means the crawler.
+func (r *Runner) run(ctx context.Context, runID string, opts RunOptions, progress func(Progress), newSource func(crawler.Options) (pageSource, error)) RunResult {
 	start := time.Now()
 	res := RunResult{ID: runID, Job: opts.Job, Start: start}
 	job := opts.Job
@@ -141,7 +147,12 @@ func (r *Runner) Run(ctx context.Context, runID string, opts RunOptions, progres
 		return finish("failed", err)
 	}
 	defer closeArchive()
-	cr, err := crawler.New(opts.Options, r.store, r.m, r.log.With("run_id", runID)) // the crawler adds its component and job
+	if newSource == nil {
+		newSource = func(o crawler.Options) (pageSource, error) {
+			return crawler.New(o, r.store, r.m, r.log.With("run_id", runID)) // the crawler adds its component and job
+		}
+	}
+	cr, err := newSource(opts.Options)
 	if err != nil {
 		return finish("failed", err)
 	}

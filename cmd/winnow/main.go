@@ -51,6 +51,7 @@ func subcommands() []subcommand {
 	return []subcommand{
 		{"clean", "clean saved HTML pages into documents", cmdClean},
 		{"crawl", "one-off crawl in the foreground", cmdCrawl},
+		{"reclean", "clean archived responses (WARC) again into documents, as a crawl would", cmdReclean},
 		{"daemon", "run every job on its schedule and serve the HTTP endpoints", cmdDaemon},
 		{"trigger", "ask a running daemon to start a job now", cmdTrigger},
 		{"eval", "measure extraction quality on a benchmark dataset", cmdEval},

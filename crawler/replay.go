@@ -1,0 +1,134 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"iter"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Replay is a crawl whose pages come from an archive of earlier fetches
+// (winnow reclean) instead of the network: it makes no request. Like a
+// crawl, it emits the HTML pages (2xx) whose requested URL the article
+// patterns match and hands the others to LinksPage. Several versions of
+// one URL (from several runs) are emitted in archive order. Build it with
+// NewReplay; Run it once.
+type Replay struct {
+	opts  Options
+	pages iter.Seq2[Page, error]
+	log   *slog.Logger
+
+	fetched, emitted, pageErrs atomic.Int64
+}
+
+// NewReplay returns a Replay of pages. opts gives the job, the article
+// patterns, LinksPage and Parallel (how many pages are emitted at once);
+// its network settings are not used.
+func NewReplay(opts Options, pages iter.Seq2[Page, error], log *slog.Logger) *Replay {
+	if opts.Parallel <= 0 {
+		opts.Parallel = DefaultParallel
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Replay{opts: opts, pages: pages, log: log.With("component", "replay", "job", opts.Job)}
+}
+
+// Stats counts the pages read (Fetched), emitted and failed.
+func (r *Replay) Stats() Stats {
+	return Stats{Fetched: r.fetched.Load(), Emitted: r.emitted.Load(), PageErrors: r.pageErrs.Load()}
+}
+
+// isArticle is the crawler's test: no patterns means every page.
+func (r *Replay) isArticle(u string) bool {
+	if len(r.opts.Article) == 0 {
+		return true
+	}
+	for _, re := range r.opts.Article {
+		if re.MatchString(u) {
+			return true
+		}
+	}
+	return false
+}
+
+// Run reads every page and emits the articles from Parallel goroutines; the
+// versions of one URL always go to the same goroutine, so they stay in
+// order. It returns the first error of the archive, of emit (other than
+// ErrPageFailed) or of ctx.
+func (r *Replay) Run(ctx context.Context, emit func(context.Context, Page) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		errOnce  sync.Once
+		firstErr error
+	)
+	fail := func(err error) { errOnce.Do(func() { firstErr = err; cancel() }) }
+	lanes := make([]chan Page, r.opts.Parallel)
+	for i := range lanes {
+		lanes[i] = make(chan Page, 4)
+		wg.Add(1)
+		go func(in <-chan Page) {
+			defer wg.Done()
+			for p := range in {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				if err := r.handle(ctx, p, emit); err != nil {
+					fail(err)
+				}
+			}
+		}(lanes[i])
+	}
+	for p, err := range r.pages {
+		if err != nil {
+			fail(err)
+			break
+		}
+		r.fetched.Add(1)
+		if p.Status < 200 || p.Status > 299 || !strings.Contains(strings.ToLower(p.Header.Get("Content-Type")), "html") {
+			continue
+		}
+		h := fnv.New32a()
+		h.Write([]byte(p.URL))
+		select {
+		case lanes[h.Sum32()%uint32(len(lanes))] <- p:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	for _, l := range lanes {
+		close(l)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return ctx.Err()
+}
+
+func (r *Replay) handle(ctx context.Context, p Page, emit func(context.Context, Page) error) error {
+	if !r.isArticle(p.URL) {
+		if r.opts.LinksPage != nil {
+			r.opts.LinksPage(ctx, p)
+		}
+		return nil
+	}
+	err := emit(ctx, p)
+	switch {
+	case err == nil:
+		r.emitted.Add(1)
+	case errors.Is(err, ErrPageFailed):
+		r.pageErrs.Add(1)
+		r.log.Warn("page failed", "url", p.URL, "err", err)
+		return nil
+	}
+	return err
+}
