@@ -89,7 +89,22 @@ type Filter struct {
 	// language is another is not written (skipped as language). A document
 	// whose language is unknown is written. Empty, the default: any.
 	Languages []string
+	// NearDuplicates: a document whose SimHash is close to one the job
+	// already wrote (a syndicated copy) is not written (skipped as
+	// near_duplicate). Off by default.
+	NearDuplicates NearDuplicates
 }
+
+// NearDuplicates is the near_duplicates key of defaults and jobs.
+type NearDuplicates struct {
+	Enabled     bool
+	MaxDistance int // bits of the 64-bit SimHash; 0 to MaxNearDistance, default 3
+}
+
+// MaxNearDistance is the largest max_distance accepted: the state store's
+// band index (crawler.MaxNearDistance) reads a growing share of a job's
+// fingerprints past it.
+const MaxNearDistance = 7
 
 // Job is one configured crawl job with the defaults merged in.
 type Job struct {
@@ -140,7 +155,7 @@ func DefaultSettings() Settings {
 // drops pages with no article text, and a threshold would silently drop
 // short but real articles (briefs, corrections) the user asked for.
 func DefaultFilter() Filter {
-	return Filter{MinWords: 0, Languages: nil}
+	return Filter{MinWords: 0, Languages: nil, NearDuplicates: NearDuplicates{Enabled: false, MaxDistance: 3}}
 }
 
 // Default returns a configuration with every default and no jobs.

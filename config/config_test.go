@@ -41,6 +41,11 @@ func TestLoadInvalid(t *testing.T) {
 		{"unreadable-token-file", []string{`http.token_file (line 3): read ./testdata/no-such-token: no such file or directory`}},
 		{"bad-format", []string{`output.format (line 1): "xml": want txt, json, jsonl or markdown`}},
 		{"bad-markdown-links", []string{`output.markdown_links (line 3): "no": expected true or false`}},
+		{"bad-near-duplicates", []string{
+			`defaults.near_duplicates.enabled (line 2): "yes": expected true or false`,
+			`defaults.near_duplicates.max_distance (line 2): 12: must be at most 7 (bits of the 64-bit SimHash)`,
+			`jobs[0].near_duplicates.max_distence (line 7): unknown key (did you mean "max_distance"?)`,
+		}},
 		{"bad-backend", []string{`state.backend (line 1): "sqlite": want bolt or redis`}},
 		{"bad-listen", []string{`http.listen (line 1): "9464": want host:port`}},
 		{"bad-pprof", []string{`http.pprof (line 1): "yes": expected true or false`}},
@@ -150,10 +155,10 @@ func TestLoadValid(t *testing.T) {
 	want := []jobView{
 		{Name: "world-news", Schedule: "*/30 * * * *", Seeds: []string{"https://news.example/world/"},
 			Allow: []string{`^https://news\.example/`}, Article: []string{`/\d{4}/\d{2}/\d{2}/`}, Settings: defaults,
-			Filter: Filter{MinWords: 50, Languages: []string{"en", "de"}}, HasCron: true},
+			Filter: Filter{MinWords: 50, Languages: []string{"en", "de"}, NearDuplicates: NearDuplicates{Enabled: true, MaxDistance: 3}}, HasCron: true},
 		{Name: "local", Schedule: "CRON_TZ=Europe/Berlin @every 10m", Feeds: []string{"http://local.example/feed.xml"},
 			Sitemaps: []string{"http://local.example/sitemap.xml"}, Deny: []string{`\.pdf$`}, Settings: local,
-			Filter: Filter{Languages: []string{"zh"}}, HasCron: true},
+			Filter: Filter{Languages: []string{"zh"}, NearDuplicates: NearDuplicates{MaxDistance: 5}}, HasCron: true},
 	}
 	var got []jobView
 	for _, j := range cfg.Jobs {
@@ -190,7 +195,7 @@ func TestDefaults(t *testing.T) {
 	if diff := cmp.Diff(want.Defaults, cfg.Jobs[0].Settings); diff != "" {
 		t.Errorf("job settings (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(Filter{}, cfg.Jobs[0].Filter); diff != "" {
+	if diff := cmp.Diff(DefaultFilter(), cfg.Jobs[0].Filter); diff != "" {
 		t.Errorf("job filter (-want +got):\n%s", diff)
 	}
 	if cfg.HTTP.Pprof {

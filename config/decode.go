@@ -260,6 +260,22 @@ func filterFields(d *decoder, f *Filter) []field {
 	return []field{
 		{"min_words", d.integer(&f.MinWords, 0)},
 		{"languages", d.languages(&f.Languages)},
+		{"near_duplicates", func(n *yaml.Node, p string) {
+			d.mapping(n, p, []field{
+				{"enabled", d.boolean(&f.NearDuplicates.Enabled)},
+				{"max_distance", func(n *yaml.Node, p string) {
+					v, errs := f.NearDuplicates.MaxDistance, len(d.errs)
+					if d.integer(&v, 0)(n, p); len(d.errs) > errs {
+						return
+					}
+					if v > MaxNearDistance {
+						d.errorf(n, p, "%d: must be at most %d (bits of the 64-bit SimHash)", v, MaxNearDistance)
+						return
+					}
+					f.NearDuplicates.MaxDistance = v
+				}},
+			})
+		}},
 	}
 }
 

@@ -60,7 +60,7 @@ jobs:
 		RespectRobots: false,
 		AllowPrivate:  true,
 		Retries:       2,
-	}, Filter: config.Filter{MinWords: 120, Languages: []string{"en", "de"}}, Archive: config.Archive{MaxSize: 1 << 30}}
+	}, Filter: config.Filter{MinWords: 120, Languages: []string{"en", "de"}, NearDuplicates: config.DefaultFilter().NearDuplicates}, Archive: config.Archive{MaxSize: 1 << 30}}
 	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b *regexp.Regexp) bool { return a.String() == b.String() })); diff != "" {
 		t.Errorf("JobOptions (-want +got):\n%s", diff)
 	}

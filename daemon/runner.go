@@ -33,7 +33,7 @@ type RunResult struct {
 	Unchanged int       `json:"unchanged"`
 	Skipped   int       `json:"skipped"`
 	// SkippedBy breaks Skipped down by reason (not_article, too_short,
-	// language, duplicate, extract_failed); unchanged documents are in
+	// language, duplicate, near_duplicate, extract_failed); unchanged documents are in
 	// Unchanged.
 	SkippedBy   map[string]int `json:"skipped_by,omitempty"`
 	FetchErrors int            `json:"fetch_errors"`
@@ -306,6 +306,9 @@ func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, filt
 	}
 	if len(filter.Languages) > 0 && doc.Lang == "" {
 		log.Debug("language unknown: written anyway", "url", p.URL, "languages", filter.Languages)
+	}
+	if reason := r.nearDuplicate(ctx, log, job, filter, doc); reason != "" {
+		return skip(reason)
 	}
 	doc.FetchedAt = p.FetchedAt
 	wr, err := r.sink.Write(ctx, job, doc)

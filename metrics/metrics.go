@@ -15,7 +15,7 @@ var (
 	// FetchErrorReasons are the reasons of winnow_fetch_errors_total.
 	FetchErrorReasons = []string{"timeout", "dns", "refused", "tls", "too_large", "robots", "private_address", "other"}
 	// SkipReasons are the reasons of winnow_documents_skipped_total.
-	SkipReasons = []string{"unchanged", "duplicate", "not_article", "too_short", "language", "extract_failed"}
+	SkipReasons = []string{"unchanged", "duplicate", "near_duplicate", "not_article", "too_short", "language", "extract_failed"}
 	// RunResults are the results of winnow_runs_total.
 	RunResults = []string{"success", "partial", "failed"}
 	// ArchiveRecordTypes are the types of winnow_archive_records_total.

@@ -572,6 +572,17 @@ func (s *Sink) appendManifest(n normalized, sum, rel, job string) error {
 	return nil
 }
 
+// HeldByOther reports whether another canonical URL already holds doc's
+// text, so that Write would return Duplicate.
+func (s *Sink) HeldByOther(doc cleaner.Document) bool {
+	n := normalize(doc)
+	sum := hashText(n.text)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h, ok := s.byHash[sum]
+	return ok && h != n.canonical
+}
+
 // Dir is the output directory.
 func (s *Sink) Dir() string { return s.dir }
 
