@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
 )
 
 // benchmarkDir is the article-extraction-benchmark copy the repository
@@ -109,4 +111,62 @@ func TestBenchmarkPagesClean(t *testing.T) {
 	if empty > 0 {
 		t.Errorf("%d pages gave no paragraphs", empty)
 	}
+}
+
+// BenchmarkCleanTemplate: what learning the site's template costs the
+// cleaner. "off" switches it off (no fingerprints, no evidence); "on"
+// fingerprints every block and asks for the evidence of a site made of all
+// the benchmark's pages (an in-memory store, the lookup itself is
+// measured in the state stores' benchmarks).
+func BenchmarkCleanTemplate(b *testing.B) {
+	pages := loadBenchmark(b)
+	var site SiteMemory
+	for _, p := range pages {
+		_, rep, _ := New(Options{}).Clean(Input{Body: p.body, URL: p.url})
+		site.Record("site", p.id, rep.Fingerprints, true)
+	}
+	for _, tc := range []struct {
+		name string
+		off  bool
+	}{{"off", true}, {"on", false}} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := New(Options{Off: Ablation{Template: tc.off}})
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				p := pages[i%len(pages)]
+				in := Input{Body: p.body, URL: p.url, ContentType: "text/html; charset=utf-8"}
+				if !tc.off {
+					in.Template = site.Evidence("site", p.id)
+				}
+				_, _, _ = c.Clean(in)
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
+		})
+	}
+}
+
+// BenchmarkTemplateFingerprints: the template's own work on a parsed
+// page, the part of BenchmarkCleanTemplate/on that /off does not do:
+// cutting the whole page into blocks, fingerprinting them and asking for
+// their counts (an in-memory store).
+func BenchmarkTemplateFingerprints(b *testing.B) {
+	pages := loadBenchmark(b)
+	roots := make([]*html.Node, len(pages))
+	var site SiteMemory
+	for i, p := range pages {
+		root, err := parseHTML(decode(p.body, "").text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		roots[i] = root
+		site.Record("site", p.id, pageFingerprints(nil, paragraphs(body(root))), true)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		k := i % len(pages)
+		blocks := paragraphs(body(roots[k]))
+		fps := pageFingerprints(nil, blocks)
+		annotate(blocks, fps, site.Evidence("site", pages[k].id).Counts(fps))
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/page")
 }

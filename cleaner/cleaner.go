@@ -121,7 +121,10 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	nearHeading := linesAfterHeading(body(root))
 	// The page's text blocks before anything is detached: the chrome the
 	// pre-clean and the extractor drop is template evidence too.
-	blocks := paragraphs(body(root))
+	var blocks []para
+	if !c.opts.Off.Template {
+		blocks = paragraphs(body(root))
+	}
 	if !c.opts.Off.Structure {
 		(&precleaner{pageURL: pageURL}).clean(body(root), &rep)
 	}
@@ -142,9 +145,11 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 			}
 		}
 	}
-	rep.Fingerprints = pageFingerprints(paras, blocks)
-	if in.Template != nil && !c.opts.Off.Template {
-		annotate(paras, rep.Fingerprints, in.Template.Counts(rep.Fingerprints))
+	if !c.opts.Off.Template {
+		rep.Fingerprints = pageFingerprints(paras, blocks)
+		if in.Template != nil {
+			annotate(paras, rep.Fingerprints, in.Template.Counts(rep.Fingerprints))
+		}
 	}
 	rep.source = dec.text
 	host := ""

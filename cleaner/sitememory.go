@@ -8,11 +8,17 @@ import "sync"
 // for concurrent use and grows with the pages recorded.
 type SiteMemory struct {
 	mu    sync.Mutex
-	hosts map[string]map[string]memPage
+	hosts map[string]*memHost
+}
+
+type memHost struct {
+	pages         map[string]memPage
+	articlePages  int
+	count, inArts map[uint64]int
 }
 
 type memPage struct {
-	fps     []uint64
+	fps     map[uint64]bool
 	article bool
 }
 
@@ -22,12 +28,34 @@ func (m *SiteMemory) Record(host, url string, fps []uint64, article bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.hosts == nil {
-		m.hosts = map[string]map[string]memPage{}
+		m.hosts = map[string]*memHost{}
 	}
-	if m.hosts[host] == nil {
-		m.hosts[host] = map[string]memPage{}
+	h := m.hosts[host]
+	if h == nil {
+		h = &memHost{pages: map[string]memPage{}, count: map[uint64]int{}, inArts: map[uint64]int{}}
+		m.hosts[host] = h
 	}
-	m.hosts[host][url] = memPage{fps: fps, article: article}
+	if old, ok := h.pages[url]; ok {
+		h.add(old, -1)
+	}
+	p := memPage{fps: make(map[uint64]bool, len(fps)), article: article}
+	for _, fp := range fps {
+		p.fps[fp] = true
+	}
+	h.pages[url] = p
+	h.add(p, 1)
+}
+
+func (h *memHost) add(p memPage, d int) {
+	if p.article {
+		h.articlePages += d
+	}
+	for fp := range p.fps {
+		h.count[fp] += d
+		if p.article {
+			h.inArts[fp] += d
+		}
+	}
 }
 
 // Evidence answers for the page url of host from the other pages recorded.
@@ -43,25 +71,25 @@ type memEvidence struct {
 func (e memEvidence) Counts(fps []uint64) SiteCounts {
 	e.m.mu.Lock()
 	defer e.m.mu.Unlock()
-	idx := make(map[uint64]int, len(fps))
-	for i, fp := range fps {
-		idx[fp] = i
-	}
 	sc := SiteCounts{Count: make([]int, len(fps)), Articles: make([]int, len(fps))}
-	for u, p := range e.m.hosts[e.host] {
-		if u == e.url {
-			continue
+	h := e.m.hosts[e.host]
+	if h == nil {
+		return sc
+	}
+	self, isSelf := h.pages[e.url]
+	sc.Pages, sc.ArticlePages = len(h.pages), h.articlePages
+	if isSelf {
+		sc.Pages--
+		if self.article {
+			sc.ArticlePages--
 		}
-		sc.Pages++
-		if p.article {
-			sc.ArticlePages++
-		}
-		for _, fp := range p.fps {
-			if i, ok := idx[fp]; ok {
-				sc.Count[i]++
-				if p.article {
-					sc.Articles[i]++
-				}
+	}
+	for i, fp := range fps {
+		sc.Count[i], sc.Articles[i] = h.count[fp], h.inArts[fp]
+		if isSelf && self.fps[fp] {
+			sc.Count[i]--
+			if self.article {
+				sc.Articles[i]--
 			}
 		}
 	}

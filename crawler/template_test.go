@@ -2,10 +2,14 @@ package crawler
 
 import (
 	"context"
+	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"winnow/internal/testredis"
 )
 
 // templateStore is what the Runner uses of a store's template evidence;
@@ -146,4 +150,68 @@ func TestTemplateStoreBounded(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkTemplateStore: one page's evidence lookup and recording, as
+// the Runner does for every article, on a host whose window is full (500
+// pages of 150 fingerprints, 40 of them the site's chrome).
+func BenchmarkTemplateStore(b *testing.B) {
+	for _, name := range []string{"bolt", "redis"} {
+		b.Run(name, func(b *testing.B) {
+			s := openForBench(b, name)
+			ctx := context.Background()
+			page := func(i int) []uint64 {
+				fps := make([]uint64, 0, 150)
+				for k := range 40 {
+					fps = append(fps, uint64(k+1))
+				}
+				for k := range 110 {
+					fps = append(fps, uint64(1_000_000+i*110+k))
+				}
+				return fps
+			}
+			t0 := time.Now()
+			for i := range DefaultTemplateWindow {
+				if err := s.RecordTemplate(ctx, "news.example", "/p/"+strconv.Itoa(i), page(i), true, t0, TemplateLimits{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var lookup, record time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				n := DefaultTemplateWindow + i
+				fps := page(n)
+				t1 := time.Now()
+				if _, err := s.TemplateCounts(ctx, "news.example", "/p/"+strconv.Itoa(n), fps); err != nil {
+					b.Fatal(err)
+				}
+				t2 := time.Now()
+				if err := s.RecordTemplate(ctx, "news.example", "/p/"+strconv.Itoa(n), fps, true, t0, TemplateLimits{}); err != nil {
+					b.Fatal(err)
+				}
+				lookup += t2.Sub(t1)
+				record += time.Since(t2)
+			}
+			b.ReportMetric(float64(lookup.Microseconds())/1000/float64(b.N), "lookup-ms/page")
+			b.ReportMetric(float64(record.Microseconds())/1000/float64(b.N), "record-ms/page")
+		})
+	}
+}
+
+func openForBench(b *testing.B, name string) templateStore {
+	if name == "redis" {
+		srv := testredis.Start(b)
+		s, err := OpenRedis(context.Background(), srv.Addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	}
+	s, err := OpenBolt(filepath.Join(b.TempDir(), "state.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
 }

@@ -34,6 +34,7 @@ type cleanOptions struct {
 	contentType string
 	explain     bool
 	out         string
+	site        string
 	workers     int
 	args        []string
 	log         logFlags
@@ -41,7 +42,7 @@ type cleanOptions struct {
 }
 
 const cleanUsage = `[--url URL] [--format txt|json|jsonl|markdown] [--content-type CT] FILE|-
-       winnow clean --explain [--url URL] FILE|-
+       winnow clean --explain [--url URL] [--site DIR] FILE|-
        winnow clean --out DIR [--format txt|json|jsonl|markdown] FILE|DIR...
        (every form takes --cpuprofile FILE)`
 
@@ -53,6 +54,7 @@ func cmdClean(ctx context.Context, args []string, s streams) error {
 	fs.StringVar(&o.contentType, "content-type", "", "the page's HTTP Content-Type (its charset wins over the page's own)")
 	fs.BoolVar(&o.explain, "explain", false, "show every paragraph kept or dropped, and the rule that dropped it")
 	fs.StringVar(&o.out, "out", "", "clean every FILE and every *.html, *.htm, *.html.gz under each DIR into `DIR`, as a crawl would")
+	fs.StringVar(&o.site, "site", "", "learn the site's template from the saved pages under `DIR` (pages of the same site) before cleaning FILE; --out learns from its own inputs")
 	fs.IntVar(&o.workers, "workers", runtime.GOMAXPROCS(0), "pages cleaned at once with --out")
 	o.log.register(fs)
 	o.profile.register(fs)
@@ -71,6 +73,8 @@ func cmdClean(ctx context.Context, args []string, s streams) error {
 		return usagef("clean: --explain and --out cannot be combined")
 	case o.out == "" && len(o.args) > 1:
 		return usagef("clean: one FILE at a time without --out (got %d)", len(o.args))
+	case o.site != "" && o.out != "":
+		return usagef("clean: --site is for one FILE; --out learns the template from its own inputs")
 	case o.workers < 1:
 		return usagef("clean: --workers %d: want at least 1", o.workers)
 	}
@@ -122,12 +126,13 @@ func readLimited(r io.Reader) ([]byte, error) {
 }
 
 // cleanFile reads and cleans one page. An empty result is ErrNotArticle.
-func cleanFile(cl *cleaner.Cleaner, name, pageURL, contentType string, stdin io.Reader) (cleaner.Document, cleaner.Report, []byte, error) {
+// tpl, when not nil, is the evidence of the site's template.
+func cleanFile(cl *cleaner.Cleaner, name, pageURL, contentType string, stdin io.Reader, tpl cleaner.TemplateEvidence) (cleaner.Document, cleaner.Report, []byte, error) {
 	body, err := readPage(name, stdin)
 	if err != nil {
 		return cleaner.Document{}, cleaner.Report{}, nil, fmt.Errorf("clean %s: %w", name, err)
 	}
-	doc, rep, err := cl.Clean(cleaner.Input{Body: body, URL: pageURL, ContentType: contentType})
+	doc, rep, err := cl.Clean(cleaner.Input{Body: body, URL: pageURL, ContentType: contentType, Template: tpl})
 	if err != nil {
 		// The cleaner names the page by its URL ("clean URL: …", or "clean
 		// page: …" without one); the user gave a file name.
@@ -157,7 +162,15 @@ func (e reasonError) Unwrap() error { return e.err }
 func runCleanOne(o cleanOptions, s streams) error {
 	cl := cleaner.New(cleaner.Options{})
 	name := o.args[0]
-	doc, rep, body, err := cleanFile(cl, name, o.url, o.contentType, s.stdin)
+	var tpl cleaner.TemplateEvidence
+	if o.site != "" {
+		ev, stdin, err := siteEvidence(cl, o, name, s.stdin)
+		if err != nil {
+			return err
+		}
+		tpl, s.stdin = ev, stdin
+	}
+	doc, rep, body, err := cleanFile(cl, name, o.url, o.contentType, s.stdin, tpl)
 	if o.explain && body != nil {
 		printExplain(s.stdout, rep)
 	}
@@ -272,6 +285,9 @@ func runCleanOut(ctx context.Context, o cleanOptions, s streams) error {
 		return fmt.Errorf("clean: %w", err)
 	}
 	cl := cleaner.New(cleaner.Options{})
+	// Two passes: the first learns each site's template from all the
+	// pages, the second cleans them with it.
+	sites := learnSites(ctx, cl, files, o, o.workers, log)
 
 	var mu sync.Mutex
 	counts := make(map[string]int)
@@ -291,7 +307,7 @@ func runCleanOut(ctx context.Context, o cleanOptions, s streams) error {
 	for range o.workers {
 		g.Go(func() error {
 			for name := range names {
-				res := cleanOneInto(gctx, cl, sink, name, o, log)
+				res := cleanOneInto(gctx, cl, sink, name, o, sites.evidence(name), log)
 				mu.Lock()
 				counts[res]++
 				mu.Unlock()
@@ -317,8 +333,8 @@ func runCleanOut(ctx context.Context, o cleanOptions, s streams) error {
 
 // cleanOneInto cleans one file into the sink and returns the result's name,
 // or "failed" (logged).
-func cleanOneInto(ctx context.Context, cl *cleaner.Cleaner, sink *output.Sink, name string, o cleanOptions, log *slog.Logger) string {
-	doc, _, _, err := cleanFile(cl, name, o.url, o.contentType, nil)
+func cleanOneInto(ctx context.Context, cl *cleaner.Cleaner, sink *output.Sink, name string, o cleanOptions, tpl cleaner.TemplateEvidence, log *slog.Logger) string {
+	doc, _, _, err := cleanFile(cl, name, o.url, o.contentType, nil, tpl)
 	if err == nil {
 		if doc.URL == "" && doc.CanonicalURL == "" {
 			doc.URL = fileURL(name)

@@ -16,8 +16,8 @@ import (
 	"winnow/output"
 )
 
-// siteTemplates are the golden cases whose chrome makes a site template.
-var siteTemplates = []string{
+// templateCases are the golden cases whose chrome makes a site template.
+var templateCases = []string{
 	"seed-002-news-site", "seed-004-wordpress", "rule-cookie-notice-de",
 	"rule-login-prompt-fr", "news-typo-channel-prompts-ru", "liveblog-regwall-reworded-en",
 }
@@ -69,7 +69,7 @@ func templateSite(t *testing.T, tpl *testsite.Template, arts []testsite.Article)
 // its template is known; the end of the run cleans them again and
 // replaces them.
 func TestCrawlLearnsSiteTemplates(t *testing.T) {
-	arts, err := testsite.Articles(filepath.Join("..", "..", "testdata", "article-extraction-benchmark", "ground-truth.json"), perSite*len(siteTemplates))
+	arts, err := testsite.Articles(filepath.Join("..", "..", "testdata", "article-extraction-benchmark", "ground-truth.json"), perSite*len(templateCases))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestCrawlLearnsSiteTemplates(t *testing.T) {
 		arts []testsite.Article
 	}
 	var sites []site
-	for k, name := range siteTemplates {
+	for k, name := range templateCases {
 		tpl, err := testsite.LoadTemplate(filepath.Join("..", "..", "cleaner", "testdata", name))
 		if err != nil {
 			t.Fatal(err)
@@ -124,4 +124,58 @@ func TestCrawlLearnsSiteTemplates(t *testing.T) {
 		}
 	}
 	t.Logf("%d sites × %d articles; lowest body recall %.3f; summary:\n%s", len(sites), perSite, worst, r.stdout)
+}
+
+// TestCleanLearnsSiteTemplate: `clean --out` over the saved pages of one
+// site learns its template in a first pass, and `clean --explain --site`
+// shows what the template removes from one page.
+func TestCleanLearnsSiteTemplate(t *testing.T) {
+	arts, err := testsite.Articles(filepath.Join("..", "..", "testdata", "article-extraction-benchmark", "ground-truth.json"), perSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := testsite.LoadTemplate(filepath.Join("..", "..", "cleaner", "testdata", "seed-002-news-site"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := t.TempDir()
+	for i, a := range arts {
+		b, err := tpl.Article(a, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(saved, fmt.Sprintf("%d.html", i)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	r := runInProcess(t, "", "clean", "--out", out, saved)
+	if r.code != 0 {
+		t.Fatalf("clean --out: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	docs, err := filepath.Glob(filepath.Join(out, "*", "*.txt"))
+	if err != nil || len(docs) != len(arts) {
+		t.Fatalf("%d documents, want %d (%v)", len(docs), len(arts), err)
+	}
+	for _, d := range docs {
+		b, _ := os.ReadFile(d)
+		if strings.Contains(string(b), testsite.Mark) {
+			t.Errorf("%s: the site's chrome %q survived", d, testsite.Mark)
+		}
+	}
+
+	page := filepath.Join(saved, "3.html")
+	r = runInProcess(t, "", "clean", "--explain", page)
+	if strings.Contains(r.stdout, "site_template") {
+		t.Errorf("--explain without --site removed by site_template:\n%s", r.stdout)
+	}
+	r = runInProcess(t, "", "clean", "--explain", "--site", saved, page)
+	if r.code != 0 {
+		t.Fatalf("clean --explain --site: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"DROP  site_template  Ref. 103/2023 — " + testsite.Mark, "DROP  site_template  " + testsite.Mark + " · 116 readers"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("--explain --site lacks %q:\n%s", want, r.stdout)
+		}
+	}
 }
