@@ -29,7 +29,7 @@ import (
 const (
 	negativeDir  = "testdata/negative"
 	perPage      = 12 // corpus paragraphs per built page
-	chromeEvery  = 3  // one chrome-like sentence after every this many article paragraphs
+	chromeEvery  = 3  // a ground-truth page gets chrome-like sentences when it has 2*chromeEvery paragraphs
 	groundTruthF = "../testdata/article-extraction-benchmark/ground-truth.json"
 )
 
@@ -146,19 +146,21 @@ func compareKey(s string) string {
 	}, s))
 }
 
-// interleave spreads the chrome-like sentences among the article
-// paragraphs: one after every chromeEvery article paragraphs, the rest at
-// the end.
+// interleave spreads the chrome-like sentences evenly among the article
+// paragraphs, so that each sits between ordinary ones.
 func interleave(art, chr []corpusPara) []corpusPara {
 	out := make([]corpusPara, 0, len(art)+len(chr))
+	next := 0
 	for i, p := range art {
 		out = append(out, p)
-		if (i+1)%chromeEvery == 0 && len(chr) > 0 {
-			out = append(out, chr[0])
-			chr = chr[1:]
+		// after article paragraph i, the chrome-like sentences whose even
+		// share of the article falls here
+		for next < len(chr) && (next+1)*len(art) <= (i+1)*(len(chr)+1) {
+			out = append(out, chr[next])
+			next++
 		}
 	}
-	return append(out, chr...)
+	return append(out, chr[next:]...)
 }
 
 func split(paras []corpusPara) (art, chr []corpusPara) {
