@@ -240,6 +240,7 @@ func TestNegativeCorpus(t *testing.T) {
 		t.Run(lang, func(t *testing.T) {
 			pages := corpusPages(t, lang)
 			var lost []string
+			byRule := map[string]int{}
 			total := 0
 			for i, pg := range pages {
 				total += len(pg.paras)
@@ -259,16 +260,37 @@ func TestNegativeCorpus(t *testing.T) {
 				}
 				for _, p := range pg.paras {
 					if want := compareKey(p.text); !containedIn(want, kept) {
-						lost = append(lost, fmt.Sprintf("  page %d, %s: [%s] %q", n, p.source, removedBy(want, rep), p.text))
+						rule := removedBy(want, rep)
+						byRule[strings.SplitN(rule, ":", 2)[0]]++
+						lost = append(lost, fmt.Sprintf("  page %d, %s: [%s] %q", n, p.source, rule, p.text))
 					}
 				}
 			}
 			t.Logf("%s: %d paragraphs on %d pages, %d lost", lang, total, len(pages), len(lost))
 			if len(lost) > 0 {
-				t.Errorf("%s: %d of %d article paragraphs did not come out whole ([rule] text):\n%s", lang, len(lost), total, strings.Join(lost, "\n"))
+				t.Errorf("%s: %d of %d article paragraphs did not come out whole (by rule: %s) ([rule] text):\n%s", lang, len(lost), total, ruleCounts(byRule), strings.Join(lost, "\n"))
 			}
 		})
 	}
+}
+
+// ruleCounts formats rule → count, most frequent first.
+func ruleCounts(m map[string]int) string {
+	rules := make([]string, 0, len(m))
+	for r := range m {
+		rules = append(rules, r)
+	}
+	sort.Slice(rules, func(i, j int) bool {
+		if m[rules[i]] != m[rules[j]] {
+			return m[rules[i]] > m[rules[j]]
+		}
+		return rules[i] < rules[j]
+	})
+	parts := make([]string, len(rules))
+	for i, r := range rules {
+		parts[i] = fmt.Sprintf("%s %d", r, m[r])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // containedIn: the paragraph came out as one kept paragraph, or inside a
