@@ -18,7 +18,6 @@ import (
 	"mime"
 	nurl "net/url"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -163,7 +162,8 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 		doc.Title = cleanTitle(doc.Title, doc.SiteName, host)
 	}
 
-	kept, author, stamp := c.filter(paras, doc.Title, meta.h1, declaredLang(meta), []string{in.URL, doc.CanonicalURL}, &rep)
+	f := c.filter(paras, pageFacts{title: doc.Title, h1: meta.h1, declared: declaredLang(meta), siteName: doc.SiteName, host: strings.TrimPrefix(host, "www."), urls: []string{in.URL, doc.CanonicalURL}}, &rep)
+	kept, author, stamp := f.kept, f.author, f.stamp
 	doc.Paragraphs = kept
 	doc.Blocks = keptBlocks(paras, kept)
 	headAuthor, headDate := c.rules.bylineNearHeading(nearHeading)
@@ -187,137 +187,6 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 		return doc, rep, fmt.Errorf("clean %s: %w", label(in.URL), ErrNotArticle)
 	}
 	return doc, rep, nil
-}
-
-// filter applies the paragraph rules in page order, returning the kept
-// paragraphs and the first author name a byline line gave.
-func (c *Cleaner) filter(paras []para, title, h1, declared string, urls []string, rep *Report) ([]string, string, time.Time) {
-	script := articleScript(paras)
-	urlKeys := map[string]bool{}
-	for _, u := range urls {
-		if u != "" {
-			urlKeys[strings.TrimRight(u, "/")] = true
-		}
-	}
-	titleKeys := map[string]bool{}
-	for _, t := range []string{title, h1} {
-		if k := normKey(t); k != "" {
-			titleKeys[k] = true
-		}
-	}
-	seen := make(map[string]bool, len(paras))
-	removed := make([]string, len(paras)) // rule per paragraph, "" = kept
-	author := ""
-	var stamp time.Time
-	for i, p := range paras {
-		key := normKey(p.text)
-		lower := strings.ToLower(p.text)
-		runes := utf8.RuneCountInString(p.text)
-		rule := ""
-		switch {
-		case !hasLetterOrDigit(p.text):
-			rule = ruleNoText
-		case titleKeys[key]:
-			rule = ruleTitle
-		case urlKeys[strings.TrimRight(p.text, "/")]:
-			rule = rulePageURL
-		}
-		if rule == "" && !c.opts.Off.Phrases {
-			rule = c.rules.phrase(p.text, lower, runes)
-			// A sentence someone said or that reports what was said is
-			// the article's, whatever prompt-like words it quotes.
-			if rule != "" && runes > 60 && isPromptLike(rule) && c.rules.reported(p.text, lower) {
-				rule = ""
-			}
-		}
-		// A heading is a byline only when it says so ("By Jane Doe"): "Russia
-		// Invades Ukraine 24 February 2022" is a title-case headline with a
-		// date, not a name and a stamp.
-		if rule == "" {
-			var a string
-			if rule, a = c.rules.bylineOrStamp(p.text, p.heading); rule == ruleByline && author == "" {
-				author = a
-			}
-			if (rule == ruleByline || rule == ruleSource) && stamp.IsZero() {
-				stamp = looseDate(p.text)
-			}
-		}
-		// Repetition across the site's pages, whatever the wording.
-		if rule == "" && templateChrome(p) {
-			rule = ruleSiteTemplate
-		}
-		// An author's bio closes an article; the same sentence earlier on
-		// is more likely news about a writer.
-		if rule == "" && i >= len(paras)-3 && runes <= 400 && c.rules.bio.MatchString(p.text) {
-			rule = ruleBio
-		}
-		if rule == "" && runes <= 200 && script != "" && foreign(p.text, script, declared) {
-			rule = ruleForeign
-		}
-		if rule == "" && linkDense(p, runes) {
-			rule = ruleLinkDense
-		}
-		// Only prose counts as a repeat: labels, list lines and questions
-		// ("Meal 1", "1 cup spinach, ...", an interview's recurring
-		// question) legitimately recur, while a live blog re-posting an
-		// entry repeats whole sentences.
-		if rule == "" && proseWeight(p.text) >= dupMinRunes && endsSentence(p.text) {
-			if seen[key] {
-				rule = ruleDuplicate
-			}
-			seen[key] = true
-		}
-		removed[i] = rule
-	}
-	// An entry whose heading is an event promo is a promo throughout, up to
-	// the next heading or entry stamp (live blogs advertise their events
-	// as entries).
-	for i := 0; i < len(paras); i++ {
-		if removed[i] != ruleEvent || !paras[i].heading {
-			continue
-		}
-		for j := i + 1; j < len(paras) && !paras[j].heading && removed[j] != ruleByline; j++ {
-			if removed[j] == "" {
-				removed[j] = ruleEvent
-			}
-		}
-	}
-	// A "Related" / "More stories" heading takes the list under it along.
-	for i := 0; i < len(paras); i++ {
-		if removed[i] != ruleRelated || utf8.RuneCountInString(paras[i].text) > 60 || paras[i].listItem {
-			continue
-		}
-		for j := i + 1; j < len(paras) && paras[j].listItem && (removed[j] == "" || removed[j] == ruleLinkDense); j++ {
-			removed[j] = ruleRelated
-		}
-	}
-	keepTemplatedProse(paras, removed)
-	// A heading the site repeats on its pages heads a block of its chrome:
-	// the links listed under it go along (they change from page to page).
-	for i := 0; i < len(paras); i++ {
-		if removed[i] != ruleSiteTemplate || !paras[i].heading {
-			continue
-		}
-		for j := i + 1; j < len(paras) && paras[j].listItem && (removed[j] == "" || removed[j] == ruleLinkDense) && linkDense(paras[j], utf8.RuneCountInString(paras[j].text)); j++ {
-			removed[j] = ruleSiteTemplate
-		}
-	}
-	// A very short label or question ("Need help?") standing right before
-	// a chrome prompt belongs to it.
-	for i := len(paras) - 2; i >= 0; i-- {
-		if removed[i] == "" && isPromptRule(removed[i+1]) && c.rules.help.MatchString(paras[i].text) {
-			removed[i] = ruleHelp
-		}
-	}
-	var kept []string
-	for i, p := range paras {
-		if removed[i] == "" {
-			kept = append(kept, p.text)
-		} else {
-			rep.Removed = append(rep.Removed, Removal{Rule: removed[i], Text: p.text})
-		}
-	}
-	return kept, author, stamp
 }
 
 // cleanByline drops the "By" word a byline starts with, whatever the
@@ -348,24 +217,6 @@ func endsSentence(s string) bool {
 	r, _ := utf8.DecodeLastRuneInString(s)
 	switch r {
 	case '.', '!', '"', '”', '»', '’', '…', '。', '！', '」':
-		return true
-	}
-	return false
-}
-
-// isPromptLike: rules that match words a news story may quote or report
-// on (subscriptions, ad blockers, sign-ups, "read more").
-func isPromptLike(r string) bool {
-	switch r {
-	case ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleNewsletter, ruleComments, ruleShare, ruleVideo, ruleEvent, ruleRelated, ruleUpdate, ruleApp:
-		return true
-	}
-	return false
-}
-
-func isPromptRule(r string) bool {
-	switch r {
-	case ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleNewsletter, ruleComments, ruleShare:
 		return true
 	}
 	return false

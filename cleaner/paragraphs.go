@@ -16,6 +16,7 @@ type para struct {
 	linkRunes int          // of which inside <a>
 	heading   bool         // inside h1-h6
 	listItem  bool         // inside li
+	ui        bool         // inside a form, caption, aside, nav or footer: interface text
 	fp        uint64       // fingerprint of the normalised text (template.go), when hasFP
 	hasFP     bool         // the text has a fingerprint
 	site      siteEvidence // how often the site's other pages carry this block
@@ -33,6 +34,7 @@ type splitter struct {
 	heading   int
 	list      int
 	st        structure
+	ui        int
 }
 
 func paragraphs(root *html.Node) []para {
@@ -101,6 +103,9 @@ func (s *splitter) enter(n *html.Node) bool {
 			s.list++
 		}
 		s.st.enter(n)
+		if uiElement(n.DataAtom) {
+			s.ui++
+		}
 	}
 	return true
 }
@@ -123,13 +128,26 @@ func (s *splitter) exit(n *html.Node) {
 			s.list--
 		}
 		s.st.exit(n)
+		if uiElement(n.DataAtom) {
+			s.ui--
+		}
 	}
+}
+
+// uiElement: block elements whose text is interface, not article: forms,
+// figures and their captions, asides, navigation, footers, dialogs.
+func uiElement(a atom.Atom) bool {
+	switch a {
+	case atom.Form, atom.Fieldset, atom.Figure, atom.Figcaption, atom.Aside, atom.Nav, atom.Footer, atom.Dialog, atom.Menu:
+		return true
+	}
+	return false
 }
 
 func (s *splitter) flush() {
 	if s.runes > 0 {
 		if t := collapse(s.buf.String()); t != "" {
-			s.out = append(s.out, para{text: t, runes: s.runes, linkRunes: s.linkRunes, heading: s.heading > 0, listItem: s.list > 0,
+			s.out = append(s.out, para{text: t, runes: s.runes, linkRunes: s.linkRunes, heading: s.heading > 0, listItem: s.list > 0, ui: s.ui > 0,
 				block: s.st.block(s.heading > 0, s.list > 0)})
 		}
 	}

@@ -36,7 +36,7 @@ func ruleFor(t *testing.T, c *Cleaner, lang, text string) string {
 	ctx := articleContext[lang]
 	paras := []para{mkPara(ctx), mkPara(ctx + " " + ctx), mkPara(text)}
 	var rep Report
-	c.filter(paras, "A headline about the programme", "", "", []string{"https://news.example/a"}, &rep)
+	c.filter(paras, pageFacts{title: "A headline about the programme", urls: []string{"https://news.example/a"}}, &rep)
 	for _, r := range rep.Removed {
 		if r.Text == text {
 			return r.Rule
@@ -72,7 +72,7 @@ func TestParagraphRules(t *testing.T) {
 		{"paywall en", "en", "Subscribe now for unlimited access to continue reading this story.", rulePaywall},
 		{"paywall de", "de", "Dieser Artikel ist nur für Abonnenten verfügbar.", rulePaywall},
 		{"paywall fr", "fr", "La suite de cet article est réservée aux abonnés.", rulePaywall},
-		{"paywall es", "es", "Contenido exclusivo para suscriptores.", rulePaywall},
+		{"paywall es", "es", "Contenido exclusivo para suscriptores.", ""}, // alone in the body; see TestCorroboratedRules
 		{"paywall ru", "ru", "Этот материал доступен только подписчикам.", rulePaywall},
 
 		// cookies
@@ -172,7 +172,7 @@ func TestParagraphRules(t *testing.T) {
 		// agency credits
 		{"agency PA", "en", "PA", ruleAgency},
 		{"agency Reuters AFP", "en", "Reuters/AFP", ruleAgency},
-		{"agency reporting by", "en", "(Reporting by Jane Doe; Editing by John Roe)", ruleAgency},
+		{"agency reporting by", "en", "(Reporting by Jane Doe; Editing by John Roe)", ""}, // alone in the body; see TestCorroboratedRules
 		{"agency word in sentence stays", "en", long("en", "Reuters reported that the talks would resume on Monday in Geneva."), ""},
 
 		// bylines, timestamps and source lines
@@ -204,22 +204,22 @@ func TestParagraphRules(t *testing.T) {
 		{"byline lower-case by", "en", "by Regan September 15, 2014", ruleByline},
 
 		// copyright, affiliate disclosures, javascript notices, the page's own URL
-		{"copyright en", "en", "© 2019 Example News Ltd. All rights reserved.", ruleCopyright},
-		{"copyright photo credit", "en", "© Aaron Photographer", ruleCopyright},
-		{"copyright de", "de", "Alle Rechte vorbehalten.", ruleCopyright},
-		{"copyright ru", "ru", "Все права защищены.", ruleCopyright},
-		{"copyright zh", "zh", "版权所有 京ICP备12345678号", ruleCopyright},
+		{"copyright en", "en", "© 2019 Example News Ltd. All rights reserved.", ""}, // alone in the body; see TestCorroboratedRules
+		{"copyright photo credit", "en", "© Aaron Photographer", ""},                // alone in the body; see TestCorroboratedRules
+		{"copyright de", "de", "Alle Rechte vorbehalten.", ""},                      // alone in the body; see TestCorroboratedRules
+		{"copyright ru", "ru", "Все права защищены.", ""},                           // alone in the body; see TestCorroboratedRules
+		{"copyright zh", "zh", "版权所有 京ICP备12345678号", ""},                           // alone in the body; see TestCorroboratedRules
 		{"copyright law sentence stays", "en", long("en", "The court ruled that the copyright on the novel had expired in 2019."), ""},
-		{"affiliate en", "en", "This post may contain affiliate and/or referral links. Please see my disclosure page.", ruleAffiliate},
-		{"affiliate de", "de", "Dieser Artikel enthält Affiliate-Links.", ruleAffiliate},
-		{"affiliate fr", "fr", "Cet article contient des liens affiliés.", ruleAffiliate},
+		{"affiliate en", "en", "This post may contain affiliate and/or referral links. Please see my disclosure page.", ""}, // alone in the body; see TestCorroboratedRules
+		{"affiliate de", "de", "Dieser Artikel enthält Affiliate-Links.", ""},                                               // alone in the body; see TestCorroboratedRules
+		{"affiliate fr", "fr", "Cet article contient des liens affiliés.", ""},                                              // alone in the body; see TestCorroboratedRules
 		{"javascript en", "en", "This slideshow requires JavaScript.", ruleJS},
 		{"javascript de", "de", "Bitte JavaScript aktivieren.", ruleJS},
 		{"page url", "en", "https://news.example/a", rulePageURL},
 
-		{"photo credit getty", "en", "Sakib Ali/Hindustan Times/Getty Images", rulePhoto},
-		{"photo credit label ru", "ru", "Фото: личный архив", rulePhoto},
-		{"photo credit de", "de", "Foto: dpa", rulePhoto},
+		{"photo credit getty", "en", "Sakib Ali/Hindustan Times/Getty Images", ""}, // alone in the body; see TestCorroboratedRules
+		{"photo credit label ru", "ru", "Фото: личный архив", ""},                  // alone in the body; see TestCorroboratedRules
+		{"photo credit de", "de", "Foto: dpa", ""},                                 // alone in the body; see TestCorroboratedRules
 		{"reading time pt", "es", "Tiempo de lectura: 2 minutos", ruleReading},
 		{"reading time en", "en", "5 min read", ruleReading},
 		{"ui label en", "en", "Hide caption", ruleUI},
@@ -227,20 +227,20 @@ func TestParagraphRules(t *testing.T) {
 		{"ui label ru", "ru", "Показать ещё", ruleUI},
 		{"relative stamp", "en", "Published 1 day ago", ruleByline},
 		{"more stories", "en", "More Great WIRED Stories", ruleRelated},
-		{"subscribe prompt", "en", "Subscribe to WIRED and stay smart with more of your favorite writers.", ruleNewsletter},
+		{"subscribe prompt", "en", "Subscribe to WIRED and stay smart with more of your favorite writers.", ""}, // alone in the body; see TestCorroboratedRules
 		{"underscores only", "en", "______________________________", ruleNoText},
 
-		{"contributor credit", "en", "Jane Doe contributed to this report.", ruleContrib},
-		{"reporting by long", "en", "(Reporting by Greg Roe, Joshua Doe, with reporting by Herb Lash and Megan Davies, editing by Martin Howell.)", ruleContrib},
+		{"contributor credit", "en", "Jane Doe contributed to this report.", ""},                                                                        // alone in the body; see TestCorroboratedRules
+		{"reporting by long", "en", "(Reporting by Greg Roe, Joshua Doe, with reporting by Herb Lash and Megan Davies, editing by Martin Howell.)", ""}, // alone in the body; see TestCorroboratedRules
 		{"author bio at the end", "en", "Jane Doe is a freelance writer living in Minneapolis.", ruleBio},
 		{"contact line", "en", "Email Jane Doe at jdoe@news.example or follow her on Twitter.", ruleShare},
 		{"follow coverage", "en", "Follow our full coverage of the election at https://news.example/election", ruleShare},
 		{"newsletter we send", "en", "Every day we send an email with the top stories.", ruleNewsletter},
 		{"comment moderation", "en", "Note: we are temporarily moderating all comments submitted to deal with spam.", ruleComments},
-		{"affiliate commission", "en", "Example Corp may earn an Affiliate Commission if you purchase something through recommended links in this article.", ruleAffiliate},
+		{"affiliate commission", "en", "Example Corp may earn an Affiliate Commission if you purchase something through recommended links in this article.", ""}, // alone in the body; see TestCorroboratedRules
 
-		{"disclaimer en", "en", "Disclaimer: The views expressed by experts on this site are their own and not those of the website or its management.", ruleDisclaimer},
-		{"disclaimer zh", "zh", "免责声明：本文仅代表作者个人观点，与本网站无关。", ruleDisclaimer},
+		{"disclaimer en", "en", "Disclaimer: The views expressed by experts on this site are their own and not those of the website or its management.", ""}, // alone in the body; see TestCorroboratedRules
+		{"disclaimer zh", "zh", "免责声明：本文仅代表作者个人观点，与本网站无关。", ""},                                                                                              // alone in the body; see TestCorroboratedRules
 
 		// ads, breadcrumbs
 		{"ad label en", "en", "Advertisement", ruleAd},
@@ -259,7 +259,7 @@ func TestParagraphRules(t *testing.T) {
 		// phrase families in other wordings than the seeds'
 		{"login en have an account", "en", "Have an account? Log in", ruleLogin},
 		{"login en subscriber question", "en", "Already a subscriber? Sign in here", ruleLogin},
-		{"login en signing up is quick", "en", "Signing up is quick, free and gives you access to all our live coverage.", ruleLogin},
+		{"login en signing up is quick", "en", "Signing up is quick, free and gives you access to all our live coverage.", ""}, // alone in the body; see TestCorroboratedRules
 		{"login en log in or register", "en", "Log in / Register", ruleLogin},
 		{"login zh traditional", "zh", "會員登入", ruleLogin},
 		{"login zh forgotten password", "zh", "忘記密碼", ruleLogin},
@@ -278,10 +278,10 @@ func TestParagraphRules(t *testing.T) {
 		{"related de abonnenten exklusiv", "de", "Abonnenten-exklusiv: Was der Streik die Wirtschaft kostet", ruleRelated},
 		{"tags es archivado", "es", "Archivado en: Sequía · Andalucía · Agricultura", ruleTags},
 		{"tags zh traditional", "zh", "標籤：颱風 海葵", ruleTags},
-		{"agency sapa", "en", "Sapa", ruleAgency},
-		{"agency with afp fr", "fr", "Avec AFP", ruleAgency},
-		{"agency mit dpa", "de", "mit dpa", ruleAgency},
-		{"agency ru by materials", "ru", "По материалам ТАСС", ruleAgency},
+		{"agency sapa", "en", "Sapa", ""},                          // alone in the body; see TestCorroboratedRules
+		{"agency with afp fr", "fr", "Avec AFP", ""},               // alone in the body; see TestCorroboratedRules
+		{"agency mit dpa", "de", "mit dpa", ""},                    // alone in the body; see TestCorroboratedRules
+		{"agency ru by materials", "ru", "По материалам ТАСС", ""}, // alone in the body; see TestCorroboratedRules
 		{"typo ru", "ru", "Нашли ошибку? Выделите текст и нажмите Ctrl+Enter", ruleTypo},
 		{"typo de", "de", "Fehler gefunden? Markieren Sie den Text und drücken Sie Strg+Enter.", ruleTypo},
 		{"typo en", "en", "Spotted a typo? Let us know.", ruleTypo},
@@ -312,15 +312,15 @@ func TestParagraphRules(t *testing.T) {
 		{"related es relacionado", "es", "Relacionado: El peso cierra con ganancias frente al dólar", ruleRelated},
 		{"related de mehr zum", "de", "Mehr zum Hochwasser: So schützen Sie Ihr Haus", ruleRelated},
 		{"related en more on", "en", "More on the floods: How to protect your home", ruleRelated},
-		{"agency es con informacion", "es", "Con información de Reuters", ruleAgency},
-		{"agency en with files", "en", "With files from AFP", ruleAgency},
+		{"agency es con informacion", "es", "Con información de Reuters", ""}, // alone in the body; see TestCorroboratedRules
+		{"agency en with files", "en", "With files from AFP", ""},             // alone in the body; see TestCorroboratedRules
 		{"bare time de", "de", "10.45 Uhr", ruleByline},
 
 		{"share labelled social row", "en", "Share: Facebook · Twitter · LinkedIn · Email", ruleShare},
-		{"adblock how to disable", "en", "Need help? Find out how to disable it here.", ruleAdblock},
+		{"adblock how to disable", "en", "Need help? Find out how to disable it here.", ""}, // alone in the body; see TestCorroboratedRules
 		{"video es en vivo", "es", "En vivo: la celebración en el búnker del ganador", ruleVideo},
 		{"video fr en direct", "fr", "En direct : suivez la conférence de presse du préfet", ruleVideo},
-		{"agency telam", "es", "Télam", ruleAgency},
+		{"agency telam", "es", "Télam", ""}, // alone in the body; see TestCorroboratedRules
 		{"paywall es voseo with label", "es", "Seguí leyendo: suscribite por $990 al mes", rulePaywall},
 		{"login es voseo", "es", "¿Ya tenés cuenta? Ingresá", ruleLogin},
 		{"related es mas noticias", "es", "Más noticias de Política", ruleRelated},
@@ -328,7 +328,7 @@ func TestParagraphRules(t *testing.T) {
 
 		{"paywall de nur mit abo", "de", "Dieser Artikel ist nur mit einem Abo lesbar.", rulePaywall},
 		{"paywall es solo suscriptores", "es", "Esta noticia es solo para suscriptores.", rulePaywall},
-		{"paywall ru only subscribers", "ru", "Статья доступна только по подписке.", rulePaywall},
+		{"paywall ru only subscribers", "ru", "Статья доступна только по подписке.", ""}, // alone in the body; see TestCorroboratedRules
 		{"ui de startseite", "de", "Zur Startseite", ruleUI},
 		{"ui en back to homepage", "en", "Back to homepage", ruleUI},
 		{"ui zh bracket toolbar", "zh", "【纠错】【打印】【关闭】", ruleUI},
@@ -352,9 +352,9 @@ func TestParagraphRules(t *testing.T) {
 		{"share de teilen sie", "de", "Teilen Sie diesen Artikel mit Ihren Freunden", ruleShare},
 
 		{"adblock allow list", "en", "Please add us to your allow list to keep reading.", ruleAdblock},
-		{"comments now open", "en", "Comments are now open. Be respectful and stay on topic.", ruleComments},
-		{"event reader questions", "en", "Coming up: Our political editor will be answering readers' questions on the bill at 6.30pm tonight – submit yours now", ruleEvent},
-		{"photo pictured", "en", "Pictured: Protesters outside Parliament as peers debate the bill", rulePhoto},
+		{"comments now open", "en", "Comments are now open. Be respectful and stay on topic.", ""},                                                                    // alone in the body; see TestCorroboratedRules
+		{"event reader questions", "en", "Coming up: Our political editor will be answering readers' questions on the bill at 6.30pm tonight – submit yours now", ""}, // alone in the body; see TestCorroboratedRules
+		{"photo pictured", "en", "Pictured: Protesters outside Parliament as peers debate the bill", ""},                                                              // alone in the body; see TestCorroboratedRules
 		{"related brand premium label", "en", "Herald Premium: The scheme has already cost £290m. What has it bought?", ruleRelated},
 
 		// reported speech quoting prompt words stays
@@ -382,7 +382,7 @@ func TestDuplicateRule(t *testing.T) {
 	label := "Portion: 1 cup spinach, 1 cup strawberries, 8 oz. almond milk and 1 tsp. nut butter, blended"
 	paras := []para{mkPara(prose), mkPara(label), mkPara("Meal 1"), mkPara(prose), mkPara(label), mkPara("Meal 1")}
 	var rep Report
-	kept, _, _ := c.filter(paras, "", "", "", nil, &rep)
+	kept := c.filter(paras, pageFacts{}, &rep).kept
 	want := []string{prose, label, "Meal 1", label, "Meal 1"}
 	if diff := cmp.Diff(want, kept); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)
@@ -441,7 +441,7 @@ func TestRelatedHeadingTakesItsList(t *testing.T) {
 		mkPara("Closing remarks of the article stay, being ordinary prose after the list."),
 	}
 	var rep Report
-	kept, _, _ := c.filter(paras, "", "", "", nil, &rep)
+	kept := c.filter(paras, pageFacts{}, &rep).kept
 	want := []string{body, "Closing remarks of the article stay, being ordinary prose after the list."}
 	if diff := cmp.Diff(want, kept); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)
@@ -458,7 +458,7 @@ func TestHeadingWithDateIsNotAByline(t *testing.T) {
 	h := para{text: "Russia Invades Ukraine 24 February 2022", runes: 35, heading: true}
 	body := mkPara("The storm forced the closure of three ports on Tuesday, officials said, as winds swept across the coast.")
 	var rep Report
-	kept, _, _ := c.filter([]para{h, body}, "", "", "", nil, &rep)
+	kept := c.filter([]para{h, body}, pageFacts{}, &rep).kept
 	if len(kept) != 2 {
 		t.Errorf("kept %q, removed %+v; want both paragraphs", kept, rep.Removed)
 	}
@@ -471,8 +471,95 @@ func TestDuplicateRuleCJK(t *testing.T) {
 	zh := "中央气象台今天继续发布寒潮蓝色预警，受强冷空气影响，中东部大部地区气温将下降8至12摄氏度。"
 	other := "气象专家提醒，公众应及时添衣保暖，外出注意防滑，农业生产需做好防寒防冻工作。"
 	var rep Report
-	kept, _, _ := c.filter([]para{mkPara(zh), mkPara(other), mkPara(zh)}, "", "", "", nil, &rep)
+	kept := c.filter([]para{mkPara(zh), mkPara(other), mkPara(zh)}, pageFacts{}, &rep).kept
 	if diff := cmp.Diff([]string{zh, other}, kept); diff != "" {
 		t.Errorf("kept (-want +got):\n%s", diff)
+	}
+}
+
+// TestCorroboratedRules: lines that a phrase matches but that may be the
+// article's own when they stand alone in its body (a credit, a disclosure,
+// a sentence about registration) go when firm chrome stands next to them,
+// as they do in a caption, a registration box or a footer.
+func TestCorroboratedRules(t *testing.T) {
+	c := New(Options{})
+	tests := []struct {
+		name string
+		lang string
+		text string
+		want string
+	}{
+		{"paywall es", "es", "Contenido exclusivo para suscriptores.", rulePaywall},
+		{"agency reporting by", "en", "(Reporting by Jane Doe; Editing by John Roe)", ruleAgency},
+		{"copyright en", "en", "© 2019 Example News Ltd. All rights reserved.", ruleCopyright},
+		{"copyright photo credit", "en", "© Aaron Photographer", ruleCopyright},
+		{"copyright de", "de", "Alle Rechte vorbehalten.", ruleCopyright},
+		{"copyright ru", "ru", "Все права защищены.", ruleCopyright},
+		{"copyright zh", "zh", "版权所有 京ICP备12345678号", ruleCopyright},
+		{"affiliate en", "en", "This post may contain affiliate and/or referral links. Please see my disclosure page.", ruleAffiliate},
+		{"affiliate de", "de", "Dieser Artikel enthält Affiliate-Links.", ruleAffiliate},
+		{"affiliate fr", "fr", "Cet article contient des liens affiliés.", ruleAffiliate},
+		{"photo credit getty", "en", "Sakib Ali/Hindustan Times/Getty Images", rulePhoto},
+		{"photo credit label ru", "ru", "Фото: личный архив", rulePhoto},
+		{"photo credit de", "de", "Foto: dpa", rulePhoto},
+		{"subscribe prompt", "en", "Subscribe to WIRED and stay smart with more of your favorite writers.", ruleNewsletter},
+		{"contributor credit", "en", "Jane Doe contributed to this report.", ruleContrib},
+		{"reporting by long", "en", "(Reporting by Greg Roe, Joshua Doe, with reporting by Herb Lash and Megan Davies, editing by Martin Howell.)", ruleContrib},
+		{"affiliate commission", "en", "Example Corp may earn an Affiliate Commission if you purchase something through recommended links in this article.", ruleAffiliate},
+		{"disclaimer en", "en", "Disclaimer: The views expressed by experts on this site are their own and not those of the website or its management.", ruleDisclaimer},
+		{"disclaimer zh", "zh", "免责声明：本文仅代表作者个人观点，与本网站无关。", ruleDisclaimer},
+		{"login en signing up is quick", "en", "Signing up is quick, free and gives you access to all our live coverage.", ruleLogin},
+		{"agency sapa", "en", "Sapa", ruleAgency},
+		{"agency with afp fr", "fr", "Avec AFP", ruleAgency},
+		{"agency mit dpa", "de", "mit dpa", ruleAgency},
+		{"agency ru by materials", "ru", "По материалам ТАСС", ruleAgency},
+		{"agency es con informacion", "es", "Con información de Reuters", ruleAgency},
+		{"agency en with files", "en", "With files from AFP", ruleAgency},
+		{"adblock how to disable", "en", "Need help? Find out how to disable it here.", ruleAdblock},
+		{"agency telam", "es", "Télam", ruleAgency},
+		{"paywall ru only subscribers", "ru", "Статья доступна только по подписке.", rulePaywall},
+		{"comments now open", "en", "Comments are now open. Be respectful and stay on topic.", ruleComments},
+		{"event reader questions", "en", "Coming up: Our political editor will be answering readers' questions on the bill at 6.30pm tonight – submit yours now", ruleEvent},
+		{"photo pictured", "en", "Pictured: Protesters outside Parliament as peers debate the bill", rulePhoto},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := articleContext[tt.lang]
+			paras := []para{mkPara(ctx), mkPara(ctx + " " + ctx), mkPara(tt.text), mkPara("Advertisement"), mkPara(ctx)}
+			var rep Report
+			c.filter(paras, pageFacts{title: "A headline about the programme"}, &rep)
+			got := ""
+			for _, r := range rep.Removed {
+				if r.Text == tt.text {
+					got = r.Rule
+				}
+			}
+			if got != tt.want {
+				t.Errorf("next to an advertisement label, rule for %q = %q, want %q", tt.text, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSiteNameCalls: a call to act that names the site is its chrome.
+func TestSiteNameCalls(t *testing.T) {
+	c := New(Options{})
+	text := "Subscribe to WIRED and stay smart with more of your favorite writers."
+	ctx := articleContext["en"]
+	for _, tt := range []struct {
+		site string
+		want string
+	}{{"WIRED", ruleNewsletter}, {"", ""}} {
+		var rep Report
+		c.filter([]para{mkPara(ctx), mkPara(ctx + " " + ctx), mkPara(text)}, pageFacts{siteName: tt.site, host: "news.example"}, &rep)
+		got := ""
+		for _, r := range rep.Removed {
+			if r.Text == text {
+				got = r.Rule
+			}
+		}
+		if got != tt.want {
+			t.Errorf("site %q: rule %q, want %q", tt.site, got, tt.want)
+		}
 	}
 }

@@ -1,0 +1,96 @@
+package cleaner
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// TestPhraseData checks every entry of phrases/*.yaml: it fires on the
+// example it was written for, and an entry that holds on its own (a shape,
+// or a specific wording on a label or a sentence) fires on no paragraph of
+// the negative corpus: the article paragraphs of testdata/negative and of
+// the benchmark's ground truth. Cues may match news sentences; the filter
+// weighs them (TestNegativeCorpus checks that none is removed).
+func TestPhraseData(t *testing.T) {
+	entries, err := loadPhrases(phraseFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) < 100 {
+		t.Fatalf("only %d phrase entries loaded", len(entries))
+	}
+	negative := negativeParagraphs(t)
+	rs := newRuleSet()
+	for _, e := range entries {
+		name := e.file + ": " + e.Rule + ": " + e.Example
+		t.Run(name, func(t *testing.T) {
+			single := compilePhrases([]phraseEntry{e})[0]
+			lower := strings.ToLower(e.Example)
+			if n := utf8.RuneCountInString(e.Example); n > e.Max {
+				t.Errorf("example has %d characters, over the entry's max %d", n, e.Max)
+			}
+			if !single.re.MatchString(lower) || (single.needs != nil && !containsAny(lower, single.needs)) {
+				t.Errorf("pattern %q does not fire on its example %q", e.Pattern, e.Example)
+			}
+			if e.Kind != kindShape && e.Kind != kindSpecific {
+				return
+			}
+			for _, p := range negative {
+				lp := strings.ToLower(p)
+				if utf8.RuneCountInString(p) > e.Max || !single.re.MatchString(lp) {
+					continue
+				}
+				if e.Kind == kindSpecific && formOf(p) == formProse {
+					continue // specific wordings on prose need the reader addressed too
+				}
+				if rs.reported(p, lp) {
+					continue // reported speech is guarded before any phrase holds
+				}
+				t.Errorf("%s entry %q fires on article paragraph %q", e.Kind, e.Pattern, p)
+			}
+		})
+	}
+}
+
+// negativeParagraphs reads the article paragraphs of the negative corpus.
+func negativeParagraphs(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	files, err := filepath.Glob("testdata/negative/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no negative corpus under testdata/negative: %v", err)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(raw), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				out = append(out, line)
+			}
+		}
+	}
+	raw, err := os.ReadFile(filepath.Join(benchmarkDir, "ground-truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth map[string]struct {
+		ArticleBody string `json:"articleBody"`
+	}
+	if err := json.Unmarshal(raw, &truth); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range truth {
+		for _, p := range strings.Split(e.ArticleBody, "\n") {
+			if p = collapse(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
