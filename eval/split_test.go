@@ -34,4 +34,3 @@ func TestSplit(t *testing.T) {
 		t.Error("Subset(train): want an error")
 	}
 }
-
