@@ -443,16 +443,20 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 		if err != nil {
 			c.log.Warn("bad sitemap", "url", it.URL, "err", err)
 		}
-		links = c.discovered(pages, children)
+		links = c.discovered(it.Depth, pages, children)
 	case it.Kind == KindFeed:
 		entries, err := parseFeed(st.body, st.final)
 		if err != nil {
 			c.log.Warn("bad feed", "url", it.URL, "err", err)
 		}
-		links = c.discovered(entries, nil)
+		links = c.discovered(it.Depth, entries, nil)
 	default:
 		if it.Depth < c.opts.MaxDepth {
 			links = c.links(st.links, it.Depth+1)
+			if !article || c.sources[it.URL] {
+				// First: a feed also linked as a page is read as a feed.
+				links = append(c.announcedFeeds(st.feeds, it.Depth), links...)
+			}
 		}
 		if !article || !st.html {
 			if st.html && c.opts.LinksPage != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,19 +87,44 @@ func parseFeed(body []byte, base string) ([]string, error) {
 	return out, nil
 }
 
-// discovered turns the URLs found in a sitemap or feed into frontier items.
-// Entries are fetched but not followed (depth MaxDepth), like a sitemap
-// spider; child sitemaps keep their kind.
-func (c *Crawler) discovered(pages, children []string) []Item {
+// discovered turns the URLs found in a sitemap or feed at depth into
+// frontier items. Its entries are one hop further, like a page's links, and
+// are followed for their own links while under MaxDepth; they are fetched
+// even past it (a sitemap or feed lists what to fetch). Child sitemaps keep
+// their kind and depth.
+func (c *Crawler) discovered(depth int, pages, children []string) []Item {
 	var out []Item
 	for _, p := range pages {
 		if n, err := Normalize(p); err == nil && c.inScope(n) {
-			out = append(out, Item{URL: n, Depth: c.opts.MaxDepth, Kind: KindPage})
+			out = append(out, Item{URL: n, Depth: min(depth+1, c.opts.MaxDepth), Kind: KindPage})
 		}
 	}
 	for _, s := range children {
 		if n, err := Normalize(s); err == nil {
-			out = append(out, Item{URL: n, Kind: KindSitemap})
+			out = append(out, Item{URL: n, Depth: depth, Kind: KindSitemap})
+		}
+	}
+	return out
+}
+
+// feedTypes are the media types of <link rel="alternate"> that announce a
+// feed: RSS, Atom and JSON Feed.
+var feedTypes = []string{"application/rss+xml", "application/atom+xml", "application/feed+json"}
+
+func isFeedType(t string) bool {
+	media, _, _ := strings.Cut(t, ";")
+	media = strings.ToLower(strings.TrimSpace(media))
+	return slices.Contains(feedTypes, media)
+}
+
+// announcedFeeds turns the feeds a seed or section page at depth announces
+// into frontier items read like configured feeds: their entries are one hop
+// from that page, as its links are. Feeds outside the scope are left out.
+func (c *Crawler) announcedFeeds(feeds []string, depth int) []Item {
+	var out []Item
+	for _, f := range feeds {
+		if n, err := Normalize(f); err == nil && c.inScope(n) {
+			out = append(out, Item{URL: n, Depth: depth, Kind: KindFeed})
 		}
 	}
 	return out

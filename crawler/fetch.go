@@ -25,7 +25,8 @@ type fetchState struct {
 	final  string
 	html   bool
 	links  []string
-	warc   warcRef // the archive record of the last response, when archived
+	feeds  []string // feeds the page announces (link rel=alternate)
+	warc   warcRef  // the archive record of the last response, when archived
 }
 
 // newCollector builds the colly collector of one run. It runs
@@ -95,6 +96,15 @@ func (c *Crawler) newCollector(ctx context.Context) *colly.Collector {
 		c.m.Requests.WithLabelValues(job, "error").Inc()
 		c.m.RequestDuration.WithLabelValues(job).Observe(time.Since(st.start).Seconds())
 		c.m.FetchErrors.WithLabelValues(job, Reason(err)).Inc()
+	})
+	col.OnHTML(`link[rel~="alternate"][href]`, func(e *colly.HTMLElement) {
+		st, ok := e.Request.Ctx.GetAny(stateKey).(*fetchState)
+		if !ok || st.status < 200 || st.status > 299 || !isFeedType(e.Attr("type")) {
+			return
+		}
+		if u := e.Request.AbsoluteURL(e.Attr("href")); u != "" {
+			st.feeds = append(st.feeds, u)
+		}
 	})
 	col.OnHTML("a[href], area[href]", func(e *colly.HTMLElement) {
 		st, ok := e.Request.Ctx.GetAny(stateKey).(*fetchState)
