@@ -2,6 +2,8 @@ package eval
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
@@ -18,6 +20,9 @@ type Page struct {
 	URL   string // the page's address, from the ground truth
 	Truth string // the checked article body
 	Path  string // the page's HTML file (gzip-compressed when it ends in .gz)
+	// ContentType is the page's HTTP Content-Type when the dataset gives
+	// one (a case folder's meta.json); "" means UTF-8 HTML.
+	ContentType string
 }
 
 // Dataset is a directory in the article-extraction-benchmark layout:
@@ -33,8 +38,14 @@ type entry struct {
 }
 
 // LoadDataset reads the ground truth of dir and pairs it with the HTML files.
-// Every ground-truth id must have an HTML file.
+// Every ground-truth id must have an HTML file. A directory without
+// ground-truth.json is read as case folders (see loadCases).
 func LoadDataset(dir string) (*Dataset, error) {
+	if _, err := os.Stat(filepath.Join(dir, "ground-truth.json")); errors.Is(err, fs.ErrNotExist) {
+		if d, ok, err := loadCases(dir); ok || err != nil {
+			return d, err
+		}
+	}
 	gt, err := readEntries(filepath.Join(dir, "ground-truth.json"))
 	if err != nil {
 		return nil, fmt.Errorf("load dataset %s: %w", dir, err)

@@ -274,3 +274,40 @@ func TestPageHTML(t *testing.T) {
 		t.Errorf("page %s does not look like HTML after decompression", d.Pages[0].ID)
 	}
 }
+
+// TestCaseFolders: a directory of case folders (page.html, meta.json and
+// the body in want.txt or want.json) loads as a dataset.
+func TestCaseFolders(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("a/page.html", "<p>One two three four.</p>")
+	write("a/meta.json", `{"url": "https://a.example/x", "content_type": "text/html; charset=iso-8859-1"}`)
+	write("a/want.txt", "One two three four.\n")
+	write("b/page.html", "<p>Five six.</p>")
+	write("b/want.txt", "Title\n\nhttps://b.example/\n\nnot the body\n")
+	write("b/want.json", `{"text": "Five six."}`)
+	write("notes/README.md", "not a case")
+	d, err := LoadDataset(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Page{
+		{ID: "a", URL: "https://a.example/x", Truth: "One two three four.\n", Path: filepath.Join(dir, "a", "page.html"), ContentType: "text/html; charset=iso-8859-1"},
+		{ID: "b", Truth: "Five six.", Path: filepath.Join(dir, "b", "page.html")},
+	}
+	if diff := cmp.Diff(want, d.Pages); diff != "" {
+		t.Errorf("pages (-want +got):\n%s", diff)
+	}
+	if _, err := LoadDataset(t.TempDir()); err == nil {
+		t.Error("an empty directory loaded as a dataset")
+	}
+}

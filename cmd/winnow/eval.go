@@ -153,7 +153,11 @@ func cleanPages(ctx context.Context, cl *cleaner.Cleaner, pages []eval.Page, bod
 		g.Go(func() error {
 			for i := range idx {
 				p := pages[i]
-				doc, _, err := cl.Clean(cleaner.Input{Body: bodies[i], URL: p.URL, ContentType: "text/html; charset=utf-8"})
+				ct := p.ContentType
+				if ct == "" {
+					ct = "text/html; charset=utf-8"
+				}
+				doc, _, err := cl.Clean(cleaner.Input{Body: bodies[i], URL: p.URL, ContentType: ct})
 				mu.Lock()
 				if err != nil {
 					out.errs[p.ID] = err.Error()
