@@ -132,3 +132,34 @@ func contains(fps []uint64, fp uint64) bool {
 	}
 	return false
 }
+
+// TestTemplateNeverEmptiesAnArticle: when every sentence of prose recurs on
+// the site (articles generated from one text, one story under several
+// addresses), the prose stays and only the short chrome goes.
+func TestTemplateNeverEmptiesAnArticle(t *testing.T) {
+	page := []byte(`<html><body><article><h1>Weather for district 4</h1>
+<p>Qzv Mediaroom</p>
+<p>The forecast for district 4 on Monday is dry and mild, with temperatures of up to 14 degrees in the afternoon.</p>
+<p>Winds from the south-west will ease in the evening, and the night will stay frost-free across the whole district.</p></article></body></html>`)
+	all := evidenceFunc(func(fps []uint64) SiteCounts {
+		sc := SiteCounts{Pages: 30, ArticlePages: 30, Count: make([]int, len(fps)), Articles: make([]int, len(fps))}
+		for i := range fps {
+			sc.Count[i], sc.Articles[i] = 30, 30
+		}
+		return sc
+	})
+	doc, rep, err := New(Options{}).Clean(Input{Body: page, URL: "https://weather.example/4", Template: all})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"The forecast for district 4 on Monday is dry and mild, with temperatures of up to 14 degrees in the afternoon.",
+		"Winds from the south-west will ease in the evening, and the night will stay frost-free across the whole district.",
+	}
+	if diff := cmp.Diff(want, doc.Paragraphs); diff != "" {
+		t.Errorf("paragraphs (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{ruleSiteTemplate: 1, ruleTitle: 1}, rep.Counts()); diff != "" {
+		t.Errorf("removals (-want +got):\n%s", diff)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"winnow/eval"
+	"winnow/internal/testredis"
 	"winnow/internal/testsite"
 	"winnow/output"
 )
@@ -73,8 +74,22 @@ func TestCrawlLearnsSiteTemplates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, backend := range []string{"bolt", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			var extra []string
+			if backend == "redis" {
+				addr := testredis.Start(t).Addr
+				extra = []string{"--config", writeFile(t, filepath.Join(t.TempDir(), "winnow.yaml"), fmt.Sprintf("state: {backend: redis, addr: %q}\njobs:\n  - name: sites\n    schedule: '@every 1h'\n    seeds: ['http://127.0.0.1:9/']\n", addr))}
+			}
+			crawlTemplateSites(t, arts, extra)
+		})
+	}
+}
+
+func crawlTemplateSites(t *testing.T, arts []testsite.Article, extra []string) {
 	out := t.TempDir()
-	args := []string{"crawl", "--allow-private", "--delay", "0", "--article", `/news/`, "--allow", `^http://127\.0\.0\.1:\d+/(news/.*)?$`, "--out", out}
+	args := append([]string{"crawl"}, extra...)
+	args = append(args, "--allow-private", "--delay", "0", "--article", `/news/`, "--allow", `^http://127\.0\.0\.1:\d+/(news/.*)?$`, "--out", out)
 	type site struct {
 		host string
 		tpl  *testsite.Template
