@@ -2,12 +2,12 @@ package eval
 
 import (
 	"bytes"
-	"errors"
-	"io/fs"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
