@@ -100,8 +100,7 @@ func keptBlocks(paras []para, kept []string) []Block {
 			out[i] = Block{Kind: Paragraph, Text: text}
 			continue
 		}
-		out[i] = paras[k].block
-		out[i].Text = text
+		out[i] = paras[k].shape.block(text)
 		j = k + 1
 	}
 	return out
@@ -179,23 +178,38 @@ func (s *structure) table() *tablePos {
 	return &s.tables[len(s.tables)-1]
 }
 
-// block describes the paragraph being flushed.
-func (s *structure) block(heading, listItem bool) Block {
-	b := Block{Links: s.links}
+// shape is a Block without its text, kept small: every paragraph the
+// splitter cuts carries one.
+type shape struct {
+	kind            BlockKind
+	ordered, header bool
+	level           int32
+	table, row, col int32
+	links           []Link
+}
+
+func (sh shape) block(text string) Block {
+	return Block{Kind: sh.kind, Text: text, Level: int(sh.level), Ordered: sh.ordered,
+		Table: int(sh.table), Row: int(sh.row), Col: int(sh.col), Header: sh.header, Links: sh.links}
+}
+
+// shape describes the paragraph being flushed.
+func (s *structure) shape(heading, listItem bool) shape {
+	sh := shape{links: s.links}
 	s.links = nil
 	t := s.table()
 	switch {
 	case heading:
-		b.Kind, b.Level = Heading, max(s.level, 1)
+		sh.kind, sh.level = Heading, int32(max(s.level, 1))
 	case s.cell > 0 && t != nil:
-		b.Kind, b.Table, b.Row, b.Col, b.Header = TableCell, t.idx, max(t.row, 0), max(t.col, 0), s.header
+		sh.kind, sh.table, sh.row, sh.col, sh.header = TableCell, int32(t.idx), int32(max(t.row, 0)), int32(max(t.col, 0)), s.header
 	case listItem:
-		b.Kind, b.Level = ListItem, max(len(s.lists), 1)
-		b.Ordered = len(s.lists) > 0 && s.lists[len(s.lists)-1]
+		sh.kind, sh.level = ListItem, int32(max(len(s.lists), 1))
+		sh.ordered = len(s.lists) > 0 && s.lists[len(s.lists)-1]
 	case s.quote > 0:
-		b.Kind = Quote
+		sh.kind = Quote
 	}
-	return b
+	return sh
 }
 
 // startLink begins capturing an outermost link's text, which starts at

@@ -20,7 +20,7 @@ type para struct {
 	fp        uint64       // fingerprint of the normalised text (template.go), when hasFP
 	hasFP     bool         // the text has a fingerprint
 	site      siteEvidence // how often the site's other pages carry this block
-	block     Block        // its kind and place, for Document.Blocks (Text unset)
+	shape     shape        // its kind and place, for Document.Blocks
 }
 
 // splitter cuts an element into paragraphs: one per block element (and per
@@ -148,7 +148,7 @@ func (s *splitter) flush() {
 	if s.runes > 0 {
 		if t := collapse(s.buf.String()); t != "" {
 			s.out = append(s.out, para{text: t, runes: s.runes, linkRunes: s.linkRunes, heading: s.heading > 0, listItem: s.list > 0, ui: s.ui > 0,
-				block: s.st.block(s.heading > 0, s.list > 0)})
+				shape: s.st.shape(s.heading > 0, s.list > 0)})
 		}
 	}
 	s.st.flushed()

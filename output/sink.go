@@ -67,7 +67,8 @@ func WithLogger(l *slog.Logger) Option { return func(s *Sink) { s.log = l } }
 func WithMarkdown(o MarkdownOptions) Option { return func(s *Sink) { s.md = o } }
 
 // Sink writes documents under one directory in one format:
-// DIR/<host>/<id>.<format> and DIR/manifest.jsonl.
+// DIR/<host>/<id>.<ext> (txt, json, markdown) or lines of
+// DIR/<job>/<YYYY-MM-DD>.jsonl (jsonl, see jsonl.go), and DIR/manifest.jsonl.
 //
 // Write may be called from many goroutines at once. Writes of the same
 // canonical URL are serialised; others run in parallel, except for the
