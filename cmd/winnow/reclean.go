@@ -230,16 +230,17 @@ func runReclean(ctx context.Context, o recleanOptions, stdout, stderr io.Writer)
 		return fmt.Errorf("reclean: %w", err)
 	}
 	defer sink.Close()
-	statePath := o.state
-	if statePath == "" {
-		tmp, err := os.MkdirTemp("", "winnow-reclean-")
-		if err != nil {
-			return fmt.Errorf("reclean: %w", err)
+	var store *crawler.BoltStore
+	if o.state != "" {
+		store, err = crawler.OpenBolt(o.state)
+	} else {
+		tmp, terr := os.MkdirTemp("", "winnow-reclean-")
+		if terr != nil {
+			return fmt.Errorf("reclean: %w", terr)
 		}
 		defer os.RemoveAll(tmp)
-		statePath = filepath.Join(tmp, "state.db")
+		store, err = crawler.OpenScratchBolt(filepath.Join(tmp, "state.db"))
 	}
-	store, err := crawler.OpenBolt(statePath)
 	if err != nil {
 		return fmt.Errorf("reclean: %w", err)
 	}
