@@ -278,6 +278,13 @@ func (p *precleaner) protected(n *html.Node, rule string) bool {
 	if containsArticle(n) {
 		return true
 	}
+	// Class words that also name layout wrappers ("post-content
+	// has-sidebar", "article-body ad-free", "entry social-ready"): an
+	// element holding several paragraphs of prose is the article in such a
+	// wrapper, whatever share of the page it is.
+	if wrapperProne(rule) && holdsProse(n) {
+		return true
+	}
 	tl := textLen(n)
 	// Chrome is a small part of a page. A "comments" or "sidebar" wrapper
 	// holding most of the text is more likely a layout wrapper around the
@@ -294,4 +301,41 @@ func truncateRunes(s string, n int) string {
 		i++
 	}
 	return s
+}
+
+// wrapperProne: structure rules whose class words also occur on the
+// wrappers of article bodies. Comment threads, related rails, cookie,
+// login and newsletter boxes are not among them: they hold prose of their
+// own.
+func wrapperProne(rule string) bool {
+	switch rule {
+	case "structure:ad", "structure:share", "structure:sidebar", "structure:caption", "structure:header", "structure:video":
+		return true
+	}
+	return false
+}
+
+// proseParagraphs is how many paragraphs of prose an element must hold
+// (proseMinRunes of text in all) to be taken for an article body.
+const (
+	proseParagraphs = 3
+	proseMinRunes   = 600
+)
+
+// holdsProse says whether n holds several paragraphs of prose: <p>
+// elements whose text is a long sentence or more (formOf).
+func holdsProse(n *html.Node) bool {
+	count, runes := 0, 0
+	for c := n; c != nil; {
+		if c.Type == html.ElementNode && c.DataAtom == atom.P {
+			if t := textOf(c); formOf(t) == formProse {
+				count++
+				runes += len([]rune(t))
+			}
+			c = next(c, n, true)
+			continue
+		}
+		c = next(c, n, false)
+	}
+	return count >= proseParagraphs && runes >= proseMinRunes
 }

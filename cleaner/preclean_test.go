@@ -42,6 +42,19 @@ func TestPreclean(t *testing.T) {
 			wantInBody: []string{"three ports"},
 		},
 		{
+			name: "a sidebar-named wrapper holding prose is the article, not chrome",
+			body: `<nav>Home News Sport</nav><div class="content has-sidebar">` + strings.Repeat(story, 4) + `</div>` +
+				`<div class="widget-area">` + strings.Repeat(story, 8) + `</div>`,
+			wantRules:  []string{"structure:nav"},
+			wantInBody: []string{"three ports"},
+		},
+		{
+			name:       "an ad slot and a share row without prose still go",
+			body:       `<article>` + story + `<div class="ad-slot"><p>Advertisement</p></div><div class="social-share"><p>Share on Facebook</p><p>Share on X</p></div></article>`,
+			wantRules:  []string{"structure:ad", "structure:share", "structure:share"},
+			wantInBody: []string{"three ports"},
+		},
+		{
 			name:       "teaser cards linking elsewhere go, the story stays",
 			body:       `<article><h1>Storm</h1>` + story + `</article><article class="card"><h3><a href="/other">Another story</a></h3><p>Short teaser.</p></article>`,
 			wantRules:  []string{"structure:related", "structure:related"},
