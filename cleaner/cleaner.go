@@ -7,7 +7,9 @@
 // id/class words (preclean.go, rules "structure:*"); extract the article
 // with readeck's go-readability v2, the only file importing it (extract.go),
 // falling back to a densest-text-block pass when it finds little
-// (fallback.go); cut the result into paragraphs (paragraphs.go); drop
+// (fallback.go), and putting back a lead it lost when the page's marked
+// article body has one (second.go); cut the result into paragraphs
+// (paragraphs.go); drop
 // boilerplate paragraph by paragraph with named, multilingual rules
 // (rules.go). Every removal is reported with its rule's name.
 package cleaner
@@ -60,6 +62,7 @@ type Cleaner struct {
 	rules    *ruleSet
 	extract  extractor
 	fallback densestBlock
+	second   func(body *html.Node) []para // the second opinion's reading of the pre-cleaned body
 }
 
 // New returns a Cleaner.
@@ -70,7 +73,7 @@ func New(opts Options) *Cleaner {
 	if opts.MaxDepth <= 0 {
 		opts.MaxDepth = defaultMaxDepth
 	}
-	return &Cleaner{opts: opts, rules: newRuleSet(), extract: readabilityExtractor{}}
+	return &Cleaner{opts: opts, rules: newRuleSet(), extract: readabilityExtractor{}, second: secondReading}
 }
 
 // Rules lists the names of every boilerplate rule, for metric initialisation.
@@ -127,6 +130,12 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	if !c.opts.Off.Structure {
 		(&precleaner{pageURL: pageURL}).clean(body(root), &rep)
 	}
+	var second []para
+	var descriptions []string
+	if !c.opts.Off.SecondExtractor {
+		// Read before readability mutates the tree.
+		second, descriptions = c.second(body(root)), pageDescriptions(root)
+	}
 	ex, exErr := c.extract.extract(root, pageURL)
 	paras := paragraphs(ex.node)
 	rep.Extractor = "readability"
@@ -142,6 +151,11 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 				paras, rep = alt, frep
 				rep.Extractor = "densest_block"
 			}
+		}
+	}
+	if !c.opts.Off.SecondExtractor && rep.Extractor == "readability" {
+		if merged, how := secondOpinion(paras, second, descriptions); how != "" {
+			paras, rep.Extractor = merged, rep.Extractor+"+"+how
 		}
 	}
 	if !c.opts.Off.Template {

@@ -39,7 +39,9 @@ type Report struct {
 	// Kept lists the paragraphs kept, in order (same as Document.Paragraphs);
 	// with Removed it lets `winnow clean --explain` show every decision.
 	Kept []string
-	// Extractor names the pass that produced the text ("readability" or the fallback).
+	// Extractor names the pass that produced the text: "readability",
+	// "readability+lead" when the second opinion put back a lost lead
+	// (second.go), or "densest_block" (the fallback).
 	Extractor string
 	// Fingerprints of the page's blocks: the extracted paragraphs and the
 	// other text blocks of the page (chrome the extractor dropped), distinct,
