@@ -90,25 +90,12 @@ func Rules() []string {
 func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	var rep Report
 	doc := Document{URL: in.URL}
-	if len(in.Body) > c.opts.MaxBytes {
-		return doc, rep, fmt.Errorf("clean %s: page is %d bytes, over the %d-byte limit: %w", label(in.URL), len(in.Body), c.opts.MaxBytes, ErrTooLarge)
-	}
-	if len(bytes.TrimSpace(in.Body)) == 0 {
-		return doc, rep, fmt.Errorf("clean %s: empty input: %w", label(in.URL), ErrNotHTML)
-	}
-	if mt, ok := notHTMLType(in.ContentType); ok {
-		return doc, rep, fmt.Errorf("clean %s: content type %s: %w", label(in.URL), mt, ErrNotHTML)
-	}
-	dec := decode(in.Body, in.ContentType)
-	if why := binaryReason(dec.text); why != "" {
-		return doc, rep, fmt.Errorf("clean %s: %s: %w", label(in.URL), why, ErrNotHTML)
-	}
-	root, err := parseHTML(dec.text)
-	if err != nil {
-		return doc, rep, fmt.Errorf("clean %s: parse html: %v: %w", label(in.URL), err, ErrNotHTML)
-	}
-	if d := depth(root, c.opts.MaxDepth); d > c.opts.MaxDepth {
-		return doc, rep, fmt.Errorf("clean %s: elements nest deeper than %d levels: %w", label(in.URL), c.opts.MaxDepth, ErrTooLarge)
+	root := in.Tree
+	if root == nil {
+		var err error
+		if root, err = c.Parse(in); err != nil {
+			return doc, rep, err
+		}
 	}
 	pageURL, _ := nurl.Parse(in.URL)
 	if pageURL != nil && pageURL.Scheme == "" {
@@ -141,8 +128,8 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 	rep.Extractor = "readability"
 	if exErr != nil || runesOf(paras) < fallbackBelow {
 		// Readability gave up or kept a scrap. Its pass mutated the tree,
-		// so the second pass starts from a fresh parse of the same text.
-		if fresh, err := parseHTML(dec.text); err == nil {
+		// so the second pass starts from a fresh parse of the same bytes.
+		if fresh, err := parseHTML(decode(in.Body, in.ContentType).text); err == nil {
 			var frep Report
 			if !c.opts.Off.Structure {
 				(&precleaner{pageURL: pageURL}).clean(body(fresh), &frep)
@@ -164,7 +151,7 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 			annotate(paras, rep.Fingerprints, in.Template.Counts(rep.Fingerprints))
 		}
 	}
-	rep.source = dec.text
+	rep.body, rep.contentType = in.Body, in.ContentType
 	host := ""
 	if pageURL != nil {
 		host = pageURL.Hostname()
@@ -201,6 +188,34 @@ func (c *Cleaner) Clean(in Input) (Document, Report, error) {
 		return doc, rep, fmt.Errorf("clean %s: %w", label(in.URL), ErrNotArticle)
 	}
 	return doc, rep, nil
+}
+
+// Parse decodes a page to UTF-8 and parses it, as Clean does first; a
+// caller that reads the page too (a crawler taking its links) parses it
+// once this way and hands the tree to Clean in Input.Tree. It fails as Clean
+// does: ErrTooLarge, ErrNotHTML, each wrapped with a one-line reason.
+func (c *Cleaner) Parse(in Input) (*html.Node, error) {
+	if len(in.Body) > c.opts.MaxBytes {
+		return nil, fmt.Errorf("clean %s: page is %d bytes, over the %d-byte limit: %w", label(in.URL), len(in.Body), c.opts.MaxBytes, ErrTooLarge)
+	}
+	if len(bytes.TrimSpace(in.Body)) == 0 {
+		return nil, fmt.Errorf("clean %s: empty input: %w", label(in.URL), ErrNotHTML)
+	}
+	if mt, ok := notHTMLType(in.ContentType); ok {
+		return nil, fmt.Errorf("clean %s: content type %s: %w", label(in.URL), mt, ErrNotHTML)
+	}
+	dec := decode(in.Body, in.ContentType)
+	if why := binaryReason(dec.text); why != "" {
+		return nil, fmt.Errorf("clean %s: %s: %w", label(in.URL), why, ErrNotHTML)
+	}
+	root, err := parseHTML(dec.text)
+	if err != nil {
+		return nil, fmt.Errorf("clean %s: parse html: %v: %w", label(in.URL), err, ErrNotHTML)
+	}
+	if d := depth(root, c.opts.MaxDepth); d > c.opts.MaxDepth {
+		return nil, fmt.Errorf("clean %s: elements nest deeper than %d levels: %w", label(in.URL), c.opts.MaxDepth, ErrTooLarge)
+	}
+	return root, nil
 }
 
 // cleanByline drops the "By" word a byline starts with, whatever the

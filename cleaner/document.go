@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"golang.org/x/net/html"
 )
 
 // Document is one cleaned article.
@@ -48,9 +50,11 @@ type Report struct {
 	// at most 256. The caller records them as its host's template evidence
 	// and answers later pages' Input.Template from them.
 	Fingerprints []uint64
-	// source is the page as the cleaner decoded it, which InPageOrder
-	// places paragraphs in.
-	source string
+	// body and contentType are the page as given: InPageOrder places
+	// paragraphs in its text as the cleaner decodes it (decoded only then,
+	// so that cleaning holds no second copy of every page).
+	body        []byte
+	contentType string
 }
 
 // Counts returns the number of removals per rule.
@@ -71,6 +75,12 @@ type Input struct {
 	// the other pages of its host; blocks the site repeats enough are
 	// removed by the site_template rule.
 	Template TemplateEvidence
+	// Tree, when not nil, is Body already decoded and parsed by
+	// Cleaner.Parse, so that a page is parsed once however many readers it
+	// has. Clean mutates it (pre-cleaning detaches elements): read what
+	// else is wanted from it first. Body is still needed: the fallback
+	// extractor parses it afresh.
+	Tree *html.Node
 }
 
 // Errors callers branch on.

@@ -22,7 +22,7 @@ func TestInPageOrder(t *testing.T) {
 			{Rule: "byline", Text: "By  A.\nWriter"},
 			{Rule: "other", Text: "text the page does not have"},
 		},
-		source: src,
+		body: []byte(src),
 	}
 	want := []Decision{
 		{Rule: "structure:nav", Text: "Menu one"},

@@ -162,6 +162,9 @@ func annotate(paras []para, fps []uint64, sc SiteCounts) {
 // cleaning it: for pages read only for their links (sections, indexes),
 // whose chrome is the site's template evidence as well.
 func (c *Cleaner) Fingerprint(in Input) ([]uint64, error) {
+	if in.Tree != nil { // already parsed by Parse; only read here
+		return pageFingerprints(nil, paragraphs(body(in.Tree))), nil
+	}
 	if len(in.Body) > c.opts.MaxBytes {
 		return nil, fmt.Errorf("fingerprint %s: page is %d bytes, over the %d-byte limit: %w", label(in.URL), len(in.Body), c.opts.MaxBytes, ErrTooLarge)
 	}

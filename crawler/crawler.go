@@ -18,6 +18,7 @@ import (
 
 	"github.com/gocolly/colly/v2"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/net/html"
 
 	"winnow/metrics"
 )
@@ -31,6 +32,10 @@ type Page struct {
 	Body      []byte // raw bytes as served (after gzip decoding); nil for 304
 	FetchedAt time.Time
 	Depth     int
+	// Tree is Body parsed by Options.Parse, after its links were read: the
+	// receiver may mutate it. nil for a page that is unchanged or could
+	// not be parsed.
+	Tree *html.Node
 	// Unchanged is set for a 304 and for a body whose SHA-256 equals the
 	// last run's: the page needs no cleaning and nothing is written.
 	Unchanged bool
@@ -67,8 +72,12 @@ type Options struct {
 	// LinksPage, when set, is called synchronously with each HTML page
 	// fetched (2xx) only for its links: sections and indexes, not articles.
 	// The Runner learns the site's template from their chrome. It must not
-	// keep p.Body.
+	// keep p.Body or p.Tree, nor change the tree.
 	LinksPage func(ctx context.Context, p Page)
+	// Parse turns an HTML body into a tree (decoding its charset), once
+	// per page: the crawler reads the page's links from the tree and hands
+	// it on in Page.Tree. nil: html.Parse of the bytes as they are.
+	Parse func(body []byte, contentType string) (*html.Node, error)
 	// Refresh ignores the validators and hashes recorded by earlier runs:
 	// every article is fetched in full and emitted as changed. For an output
 	// that is being rebuilt (its documents are gone, the state is not).
@@ -451,24 +460,45 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 		}
 		links = c.discovered(it.Depth, entries, nil)
 	default:
-		if it.Depth < c.opts.MaxDepth {
-			links = c.links(st.links, it.Depth+1)
-			if !article || c.sources[it.URL] {
-				// First: a feed also linked as a page is read as a feed.
-				links = append(c.announcedFeeds(st.feeds, it.Depth), links...)
+		if !st.html {
+			break
+		}
+		var (
+			hexsum    string
+			unchanged bool
+		)
+		if article {
+			sum := sha256.Sum256(st.body)
+			hexsum = hex.EncodeToString(sum[:])
+			unchanged = haveOld && old.SHA256 == hexsum
+		}
+		// The page is parsed once, here: its links are read from the
+		// tree, which then goes on to the cleaner in Page.Tree.
+		var tree *html.Node
+		follow := it.Depth < c.opts.MaxDepth
+		if follow || (article && !unchanged) || c.opts.LinksPage != nil {
+			var err error
+			if tree, err = c.parse(st.body, st.header.Get("Content-Type")); err != nil {
+				c.log.Debug("page not parsed", "url", it.URL, "err", err)
 			}
 		}
-		if !article || !st.html {
-			if st.html && c.opts.LinksPage != nil {
-				c.opts.LinksPage(ctx, Page{URL: it.URL, FinalURL: st.final, Status: st.status, Header: st.header, Body: st.body, FetchedAt: now, Depth: it.Depth})
+		if follow && tree != nil {
+			raw, feeds := pageLinks(tree, st.final)
+			links = c.links(raw, it.Depth+1)
+			if !article || c.sources[it.URL] {
+				// First: a feed also linked as a page is read as a feed.
+				links = append(c.announcedFeeds(feeds, it.Depth), links...)
+			}
+		}
+		if !article {
+			if tree != nil && c.opts.LinksPage != nil {
+				c.opts.LinksPage(ctx, Page{URL: it.URL, FinalURL: st.final, Status: st.status, Header: st.header, Body: st.body, Tree: tree, FetchedAt: now, Depth: it.Depth})
 			}
 			break
 		}
-		sum := sha256.Sum256(st.body)
-		hexsum := hex.EncodeToString(sum[:])
 		page := Page{
-			URL: it.URL, FinalURL: st.final, Status: st.status, Header: st.header, Body: st.body,
-			FetchedAt: now, Depth: it.Depth, Unchanged: haveOld && old.SHA256 == hexsum,
+			URL: it.URL, FinalURL: st.final, Status: st.status, Header: st.header, Body: st.body, Tree: tree,
+			FetchedAt: now, Depth: it.Depth, Unchanged: unchanged,
 		}
 		if err := c.emitPage(ctx, emit, page); err != nil {
 			if !errors.Is(err, ErrPageFailed) {

@@ -24,9 +24,7 @@ type fetchState struct {
 	body   []byte
 	final  string
 	html   bool
-	links  []string
-	feeds  []string // feeds the page announces (link rel=alternate)
-	warc   warcRef  // the archive record of the last response, when archived
+	warc   warcRef // the archive record of the last response, when archived
 }
 
 // newCollector builds the colly collector of one run. It runs
@@ -83,7 +81,7 @@ func (c *Crawler) newCollector(ctx context.Context) *colly.Collector {
 		}
 		st.body = r.Body
 		st.final = r.Request.URL.String()
-		st.html = strings.Contains(strings.ToLower(st.header.Get("Content-Type")), "html")
+		st.html = isHTML(st.header.Get("Content-Type"), r.Body)
 	})
 	col.OnError(func(r *colly.Response, err error) {
 		st, ok := r.Ctx.GetAny(stateKey).(*fetchState)
@@ -96,24 +94,6 @@ func (c *Crawler) newCollector(ctx context.Context) *colly.Collector {
 		c.m.Requests.WithLabelValues(job, "error").Inc()
 		c.m.RequestDuration.WithLabelValues(job).Observe(time.Since(st.start).Seconds())
 		c.m.FetchErrors.WithLabelValues(job, Reason(err)).Inc()
-	})
-	col.OnHTML(`link[rel~="alternate"][href]`, func(e *colly.HTMLElement) {
-		st, ok := e.Request.Ctx.GetAny(stateKey).(*fetchState)
-		if !ok || st.status < 200 || st.status > 299 || !isFeedType(e.Attr("type")) {
-			return
-		}
-		if u := e.Request.AbsoluteURL(e.Attr("href")); u != "" {
-			st.feeds = append(st.feeds, u)
-		}
-	})
-	col.OnHTML("a[href], area[href]", func(e *colly.HTMLElement) {
-		st, ok := e.Request.Ctx.GetAny(stateKey).(*fetchState)
-		if !ok || st.status < 200 || st.status > 299 {
-			return
-		}
-		if u := e.Request.AbsoluteURL(e.Attr("href")); u != "" {
-			st.links = append(st.links, u)
-		}
 	})
 	return col
 }

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"time"
 
+	"golang.org/x/net/html"
 	"golang.org/x/sync/errgroup"
 
 	"winnow/cleaner"
@@ -136,6 +137,12 @@ func (r *Runner) run(ctx context.Context, runID string, opts RunOptions, progres
 		// "unchanged" and never written again. (With no state, a refresh
 		// changes nothing.)
 		opts.Refresh = true
+	}
+	// Each page is parsed once, by the cleaner's own decoding and parsing:
+	// the crawler reads its links from the tree and hands it back in
+	// Page.Tree for cleaning.
+	opts.Parse = func(body []byte, contentType string) (*html.Node, error) {
+		return r.cleaner.Parse(cleaner.Input{Body: body, ContentType: contentType})
 	}
 	var cold *coldStart
 	if r.tpl != nil {
@@ -286,7 +293,8 @@ func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, filt
 	}
 	t0 := time.Now()
 	ev, seen := r.evidence(ctx, log, p)
-	doc, rep, err := r.cleaner.Clean(cleaner.Input{Body: p.Body, URL: p.FinalURL, ContentType: p.Header.Get("Content-Type"), Template: ev})
+	doc, rep, err := r.cleaner.Clean(cleaner.Input{Body: p.Body, URL: p.FinalURL, ContentType: p.Header.Get("Content-Type"), Template: ev, Tree: p.Tree})
+	p.Tree = nil // Clean has taken it apart
 	r.m.CleanDuration.Observe(time.Since(t0).Seconds())
 	r.recordTemplate(ctx, log, p, rep.Fingerprints, err == nil)
 	for rule, n := range rep.Counts() {

@@ -116,7 +116,7 @@ func (r *Runner) recordTemplate(ctx context.Context, log *slog.Logger, p crawler
 // too, and they come first in a crawl.
 func (r *Runner) learnFromLinksPage(log *slog.Logger) func(context.Context, crawler.Page) {
 	return func(ctx context.Context, p crawler.Page) {
-		fps, err := r.cleaner.Fingerprint(cleaner.Input{Body: p.Body, URL: pageURL(p), ContentType: p.Header.Get("Content-Type")})
+		fps, err := r.cleaner.Fingerprint(cleaner.Input{Body: p.Body, URL: pageURL(p), ContentType: p.Header.Get("Content-Type"), Tree: p.Tree})
 		if err != nil {
 			log.Debug("links page not fingerprinted", "url", p.URL, "err", err)
 			return
