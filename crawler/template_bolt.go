@@ -118,7 +118,11 @@ func (s *BoltStore) TemplateCounts(ctx context.Context, host, url string, fps []
 // what url said before, and forgets the pages beyond lim.
 func (s *BoltStore) RecordTemplate(ctx context.Context, host, url string, fps []uint64, article bool, at time.Time, lim TemplateLimits) error {
 	lim = lim.withDefaults()
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	// Batch, not Update: every cleaned page records its blocks, and the
+	// clean workers' records then share one commit (and one fsync)
+	// instead of one each. The function only writes in its transaction,
+	// so bbolt may run it again when another in the batch fails.
+	err := s.db.Batch(func(tx *bolt.Tx) error {
 		b, err := tplHost(tx, host, true)
 		if err != nil {
 			return err
