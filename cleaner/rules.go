@@ -91,7 +91,7 @@ func newRuleSet() *ruleSet {
 		panic("cleaner: phrase data: " + err.Error())
 	}
 	rs := &ruleSet{phrases: compilePhrases(entries)}
-	const month = `(jan(uary)?|feb(ruary)?|mar(ch)?|apr(il)?|may|june?|july?|aug(ust)?|sep(t|tember)?|oct(ober)?|nov(ember)?|dec(ember)?|januar|februar|märz|mai|juni|juli|oktober|dezember|janvier|février|mars|avril|juin|juillet|août|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|janeiro|fevereiro|março|maio|junho|julho|setembro|outubro|novembro|dezembro|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre)`
+	month := monthAlternation()
 	rs.date = regexp.MustCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th|er)?\.?\s*((of|de)\s+)?` + month + `\.?,?\s+((de|del)\s+)?\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.|uhr\b)|\d{1,2}\s*(am|pm)\b|\d{8})`)
 	rs.filler = map[string]bool{}
 	for _, w := range strings.Fields(`last first updated published posted modified created date time gmt utc bst cet cest est edt pst pdt
@@ -105,7 +105,7 @@ func newRuleSet() *ruleSet {
 		发布 更新 时间 日期`) {
 		rs.filler[w] = true
 	}
-	rs.byline = regexp.MustCompile(`^(?i:by|von|par|por|door|di|av|автор:?|текст:?|作者[:：]?|记者[:：]?|责任编辑[:：]?|编辑[:：]?)\s*(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})((\s+|,\s*|\s+(?i:and|und|et|y|и)\s+)(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})){0,7}(\s+(?i:in|en|à|aus|в|from)\s+\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*)?)?\.?$`)
+	rs.byline = bylineRe()
 	rs.name = regexp.MustCompile(`^\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*){0,3}$`)
 	rs.sourceW = regexp.MustCompile(`(?i)(原网页|原文|来源|來源|出处|出處|稿源|source|quelle|fuente|источник)`)
 	rs.cjkLabel = regexp.MustCompile(`(来源|來源|出处|出處|稿源|作者|记者|記者|编辑|編輯|责编|責編|时间|時間|日期|点击|點擊|浏览|瀏覽|阅读|閱讀|人气|人氣|字号|字號|评论|評論)(次数|次數|数|數|量)?\s*[:：]`)
@@ -255,51 +255,3 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
-// isByWord: the word a byline starts with ("By", "Von", "Текст:").
-func isByWord(w string) bool {
-	switch strings.ToLower(strings.TrimRight(w, ":：")) {
-	case "by", "von", "par", "por", "door", "di", "av", "автор", "текст", "author", "autor", "auteur":
-		return true
-	}
-	return false
-}
-
-// bylinePrefix is a cheap test for the words a byline starts with.
-func bylinePrefix(s string) bool {
-	for _, p := range []string{"作者", "记者", "责任编辑", "编辑"} {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	w := s
-	if i := strings.IndexFunc(s, unicode.IsSpace); i > 0 {
-		w = s[:i]
-	}
-	switch strings.ToLower(strings.TrimRight(w, ":")) {
-	case "by", "von", "par", "por", "door", "di", "av", "автор", "текст":
-		return true
-	}
-	return false
-}
-
-func stripBylinePrefix(s string) string {
-	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
-	if i := strings.IndexFunc(s, unicode.IsSpace); i > 0 {
-		first := strings.ToLower(strings.TrimRight(s[:i], ":："))
-		switch first {
-		case "by", "von", "par", "por", "door", "di", "av", "автор", "текст":
-			s = strings.TrimSpace(s[i:])
-		}
-	}
-	for _, p := range []string{"作者", "记者", "责任编辑", "编辑"} {
-		s = strings.TrimPrefix(s, p)
-	}
-	s = strings.TrimLeft(s, ":： ")
-	// "Jane Doe in Kyiv": the place is not part of the name.
-	for _, sep := range []string{" in ", " en ", " à ", " aus ", " в ", " from "} {
-		if i := strings.Index(s, sep); i > 0 {
-			s = s[:i]
-		}
-	}
-	return s
-}
