@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/url"
 	"slices"
@@ -63,7 +64,9 @@ func encodeMarkdown(n normalized, o MarkdownOptions) ([]byte, error) {
 		return nil, fmt.Errorf("encode markdown front matter: %w", err)
 	}
 	b.WriteString("---\n")
-	base, _ := url.Parse(n.url)
+	// Relative links resolve against the page's address, or its
+	// canonical one when the address is unknown (a saved page).
+	base, _ := url.Parse(cmp.Or(n.url, n.canonical))
 	m := mdWriter{b: &b, links: o.Links, base: base}
 	m.blocks(n.blocks)
 	return b.Bytes(), nil

@@ -31,6 +31,7 @@ const maxInput = 64 << 20
 type cleanOptions struct {
 	url         string
 	format      string
+	mdLinks     bool
 	contentType string
 	explain     bool
 	out         string
@@ -51,6 +52,7 @@ func cmdClean(ctx context.Context, args []string, s streams) error {
 	fs := newFlagSet("clean", cleanUsage, s)
 	fs.StringVar(&o.url, "url", "", "the page's address, when the page does not say (used for the canonical URL and relative links)")
 	fs.StringVar(&o.format, "format", "txt", "output format: "+output.Formats)
+	fs.BoolVar(&o.mdLinks, "markdown-links", false, "with --format markdown, write links as [text](URL)")
 	fs.StringVar(&o.contentType, "content-type", "", "the page's HTTP Content-Type (its charset wins over the page's own)")
 	fs.BoolVar(&o.explain, "explain", false, "show every paragraph kept or dropped, and the rule that dropped it")
 	fs.StringVar(&o.out, "out", "", "clean every FILE and every *.html, *.htm, *.html.gz under each DIR into `DIR`, as a crawl would")
@@ -180,7 +182,12 @@ func runCleanOne(o cleanOptions, s streams) error {
 	if o.explain {
 		return nil
 	}
-	b, err := output.Encode(doc, o.format)
+	var b []byte
+	if o.format == "markdown" {
+		b, err = output.EncodeMarkdown(doc, output.MarkdownOptions{Links: o.mdLinks})
+	} else {
+		b, err = output.Encode(doc, o.format)
+	}
 	if err != nil {
 		return fmt.Errorf("clean %s: %w", name, err)
 	}
@@ -280,7 +287,8 @@ func runCleanOut(ctx context.Context, o cleanOptions, s streams) error {
 	if o.url != "" && len(files) > 1 {
 		return usagef("clean: --url names one page, but --out got %d files", len(files))
 	}
-	sink, err := output.NewSink(o.out, o.format, output.WithLogger(log))
+	sink, err := output.NewSink(o.out, o.format, output.WithLogger(log),
+		output.WithMarkdown(output.MarkdownOptions{Links: o.mdLinks}))
 	if err != nil {
 		return fmt.Errorf("clean: %w", err)
 	}

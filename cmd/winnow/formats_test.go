@@ -106,3 +106,48 @@ func TestCrawlJSONLKill(t *testing.T) {
 	}
 	t.Logf("killed after %d documents", killedAt)
 }
+
+// TestCleanFormats: clean prints every format; markdown keeps the page's
+// structure, its links only when asked.
+func TestCleanFormats(t *testing.T) {
+	page := filepath.Join("..", "..", "cleaner", "testdata", "structure-headings-lists-table-quote-en", "page.html")
+	tests := []struct {
+		name     string
+		args     []string
+		want     []string
+		wantNot  []string
+		oneLine  bool
+		jsonLine bool
+	}{
+		{name: "markdown", args: []string{"--format", "markdown"},
+			want:    []string{"---\nurl: \"\"\ncanonical_url: https://harbourpost.example/", "\n## What the plan pays for\n", "\n    - new pumps", "\n| Item | 2024 | 2025 | 2026 |\n| --- | --- | --- | --- |\n", "\n> We have asked", "\n1. Survey"},
+			wantNot: []string{"]("}},
+		{name: "markdown with links", args: []string{"--format", "markdown", "--markdown-links"},
+			want: []string{"[£40 million plan](https://harbourpost.example/2024/02/02/flood-report.html)"}},
+		{name: "jsonl", args: []string{"--format", "jsonl"}, jsonLine: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runWinnow(t, "", append(append([]string{"clean"}, tt.args...), page)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("output lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			for _, w := range tt.wantNot {
+				if strings.Contains(r.stdout, w) {
+					t.Errorf("output has %q", w)
+				}
+			}
+			if tt.jsonLine {
+				var m map[string]any
+				if strings.Count(r.stdout, "\n") != 1 || json.Unmarshal([]byte(r.stdout), &m) != nil || m["title"] != "Council approves £40m flood defence plan" {
+					t.Errorf("want one JSON line with the title, got %q", r.stdout)
+				}
+			}
+		})
+	}
+}
