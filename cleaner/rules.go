@@ -254,4 +254,3 @@ func containsAny(s string, subs []string) bool {
 	}
 	return false
 }
-
