@@ -34,9 +34,15 @@ func mkPara(text string) para {
 func ruleFor(t *testing.T, c *Cleaner, lang, text string) string {
 	t.Helper()
 	ctx := articleContext[lang]
-	paras := []para{mkPara(ctx), mkPara(ctx + " " + ctx), mkPara(text)}
+	return ruleIn(c, []para{mkPara(ctx), mkPara(ctx + " " + ctx), mkPara(text)}, text,
+		pageFacts{title: "A headline about the programme", urls: []string{"https://news.example/a"}})
+}
+
+// ruleIn runs the paragraph rules over paras and returns the rule that
+// removed text ("" = kept).
+func ruleIn(c *Cleaner, paras []para, text string, facts pageFacts) string {
 	var rep Report
-	c.filter(paras, pageFacts{title: "A headline about the programme", urls: []string{"https://news.example/a"}}, &rep)
+	c.filter(paras, facts, &rep)
 	for _, r := range rep.Removed {
 		if r.Text == text {
 			return r.Rule
@@ -526,14 +532,7 @@ func TestCorroboratedRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := articleContext[tt.lang]
 			paras := []para{mkPara(ctx), mkPara(ctx + " " + ctx), mkPara(tt.text), mkPara("Advertisement"), mkPara(ctx)}
-			var rep Report
-			c.filter(paras, pageFacts{title: "A headline about the programme"}, &rep)
-			got := ""
-			for _, r := range rep.Removed {
-				if r.Text == tt.text {
-					got = r.Rule
-				}
-			}
+			got := ruleIn(c, paras, tt.text, pageFacts{title: "A headline about the programme"})
 			if got != tt.want {
 				t.Errorf("next to an advertisement label, rule for %q = %q, want %q", tt.text, got, tt.want)
 			}
@@ -550,14 +549,7 @@ func TestSiteNameCalls(t *testing.T) {
 		site string
 		want string
 	}{{"WIRED", ruleNewsletter}, {"", ""}} {
-		var rep Report
-		c.filter([]para{mkPara(ctx), mkPara(ctx + " " + ctx), mkPara(text)}, pageFacts{siteName: tt.site, host: "news.example"}, &rep)
-		got := ""
-		for _, r := range rep.Removed {
-			if r.Text == text {
-				got = r.Rule
-			}
-		}
+		got := ruleIn(c, []para{mkPara(ctx), mkPara(ctx + " " + ctx), mkPara(text)}, text, pageFacts{siteName: tt.site, host: "news.example"})
 		if got != tt.want {
 			t.Errorf("site %q: rule %q, want %q", tt.site, got, tt.want)
 		}
