@@ -47,6 +47,14 @@ type TemplateCounts struct {
 	Count, Articles     []int
 }
 
+// TemplatePage is one page's fingerprints to record.
+type TemplatePage struct {
+	Host, URL string
+	FPs       []uint64
+	Article   bool      // an article page (not a section or index page)
+	At        time.Time // when it was fetched
+}
+
 // maxTemplateFPs bounds the fingerprints stored per page.
 const maxTemplateFPs = 256
 

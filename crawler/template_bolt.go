@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -114,53 +113,60 @@ func (s *BoltStore) TemplateCounts(ctx context.Context, host, url string, fps []
 	return tc, nil
 }
 
-// RecordTemplate stores the fingerprints of url, a page of host, replacing
-// what url said before, and forgets the pages beyond lim.
-func (s *BoltStore) RecordTemplate(ctx context.Context, host, url string, fps []uint64, article bool, at time.Time, lim TemplateLimits) error {
+// RecordTemplates stores the fingerprints of pages, each replacing what
+// its URL said before, and forgets the pages beyond lim: all in one
+// transaction, so a batch costs one commit.
+func (s *BoltStore) RecordTemplates(ctx context.Context, pages []TemplatePage, lim TemplateLimits) error {
 	lim = lim.withDefaults()
-	// Batch, not Update: every cleaned page records its blocks, and the
-	// clean workers' records then share one commit (and one fsync)
-	// instead of one each. The function only writes in its transaction,
-	// so bbolt may run it again when another in the batch fails.
-	err := s.db.Batch(func(tx *bolt.Tx) error {
-		b, err := tplHost(tx, host, true)
-		if err != nil {
-			return err
-		}
-		if err := b.forget([]byte(url)); err != nil {
-			return err
-		}
-		stamp := binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano()))
-		blob := pageBlob(fps, article)
-		if err := b.urls.Put([]byte(url), append(append([]byte(nil), stamp...), blob...)); err != nil {
-			return err
-		}
-		if err := b.order.Put(append(append([]byte(nil), stamp...), url...), nil); err != nil {
-			return err
-		}
-		if err := b.add(blob, 1); err != nil {
-			return err
-		}
-		// Forget the oldest pages beyond the window and those too old.
-		pages := getU32(b.meta, keyTplPages)
-		cutoff := uint64(at.Add(-lim.MaxAge).UnixNano())
-		var victims [][]byte
-		c := b.order.Cursor()
-		for k, _ := c.First(); k != nil && len(k) > 8; k, _ = c.Next() {
-			if pages-len(victims) <= lim.Window && binary.BigEndian.Uint64(k) >= cutoff {
-				break
-			}
-			victims = append(victims, append([]byte(nil), k[8:]...))
-		}
-		for _, v := range victims {
-			if err := b.forget(v); err != nil {
-				return err
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, p := range pages {
+			if err := recordTemplate(tx, p, lim); err != nil {
+				return fmt.Errorf("%s: %w", p.URL, err)
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("record template of %s: %w", url, err)
+		return fmt.Errorf("record template: %w", err)
+	}
+	return nil
+}
+
+func recordTemplate(tx *bolt.Tx, p TemplatePage, lim TemplateLimits) error {
+	b, err := tplHost(tx, p.Host, true)
+	if err != nil {
+		return err
+	}
+	url := []byte(p.URL)
+	if err := b.forget(url); err != nil {
+		return err
+	}
+	stamp := binary.BigEndian.AppendUint64(nil, uint64(p.At.UnixNano()))
+	blob := pageBlob(p.FPs, p.Article)
+	if err := b.urls.Put(url, append(append([]byte(nil), stamp...), blob...)); err != nil {
+		return err
+	}
+	if err := b.order.Put(append(append([]byte(nil), stamp...), url...), nil); err != nil {
+		return err
+	}
+	if err := b.add(blob, 1); err != nil {
+		return err
+	}
+	// Forget the oldest pages beyond the window and those too old.
+	pages := getU32(b.meta, keyTplPages)
+	cutoff := uint64(p.At.Add(-lim.MaxAge).UnixNano())
+	var victims [][]byte
+	c := b.order.Cursor()
+	for k, _ := c.First(); k != nil && len(k) > 8; k, _ = c.Next() {
+		if pages-len(victims) <= lim.Window && binary.BigEndian.Uint64(k) >= cutoff {
+			break
+		}
+		victims = append(victims, append([]byte(nil), k[8:]...))
+	}
+	for _, v := range victims {
+		if err := b.forget(v); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -15,33 +14,35 @@ import (
 //	winnow:tpl:{host}:urls      zset   url scored by when it was recorded (unix ms)
 //	winnow:tpl:{host}:pages     hash   url -> page entry (pageBlob)
 //	winnow:tpl:{host}:counts    hash   fingerprint (8 bytes) -> pages carrying it
-//	winnow:tpl:{host}:acounts   hash   fingerprint -> article pages carrying it
+//	                                   + 2^20 × article pages carrying it (one
+//	                                   HINCRBY counts both)
 //	winnow:tpl:{host}:articles  string article pages in the window
 //
 // Recording is one Lua script, so the counts always match the entries; the
 // keys expire MaxAge after the host's last recording, so a host no longer
 // crawled is forgotten whole.
-type tplKeys struct{ urls, pages, counts, acounts, articles string }
+type tplKeys struct{ urls, pages, counts, articles string }
 
 func tplKeysOf(host string) tplKeys {
 	p := "winnow:tpl:{" + host + "}:"
-	return tplKeys{urls: p + "urls", pages: p + "pages", counts: p + "counts", acounts: p + "acounts", articles: p + "articles"}
+	return tplKeys{urls: p + "urls", pages: p + "pages", counts: p + "counts", articles: p + "articles"}
 }
 
-func (k tplKeys) list() []string { return []string{k.urls, k.pages, k.counts, k.acounts, k.articles} }
+func (k tplKeys) list() []string { return []string{k.urls, k.pages, k.counts, k.articles} }
 
 // recordTemplateScript: KEYS as tplKeys.list; ARGV url, now (ms), window,
 // cutoff (ms), ttl (ms), page entry.
 var recordTemplateScript = redis.NewScript(`
 local function adjust(blob, d)
   local article = string.byte(blob, 1) == 1
-  if article then redis.call('INCRBY', KEYS[5], d) end
+  local step = d
+  if article then
+    redis.call('INCRBY', KEYS[4], d)
+    step = d * 1048577
+  end
   for i = 2, #blob - 7, 8 do
     local fp = string.sub(blob, i, i + 7)
-    if redis.call('HINCRBY', KEYS[3], fp, d) <= 0 then redis.call('HDEL', KEYS[3], fp) end
-    if article then
-      if redis.call('HINCRBY', KEYS[4], fp, d) <= 0 then redis.call('HDEL', KEYS[4], fp) end
-    end
+    if redis.call('HINCRBY', KEYS[3], fp, step) <= 0 then redis.call('HDEL', KEYS[3], fp) end
   end
 end
 local function forget(u)
@@ -80,7 +81,6 @@ func (s *RedisStore) TemplateCounts(ctx context.Context, host, url string, fps [
 		articles *redis.StringCmd
 		self     *redis.StringCmd
 		counts   *redis.SliceCmd
-		acounts  *redis.SliceCmd
 	)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		pages = p.ZCard(ctx, k.urls)
@@ -88,7 +88,6 @@ func (s *RedisStore) TemplateCounts(ctx context.Context, host, url string, fps [
 		self = p.HGet(ctx, k.pages, url)
 		if len(fields) > 0 {
 			counts = p.HMGet(ctx, k.counts, fields...)
-			acounts = p.HMGet(ctx, k.acounts, fields...)
 		}
 		return nil
 	})
@@ -118,14 +117,13 @@ func (s *RedisStore) TemplateCounts(ctx context.Context, host, url string, fps [
 		n, _ := strconv.Atoi(s)
 		return n
 	}
-	cv, av := counts.Val(), acounts.Val()
+	for i, v := range counts.Val() {
+		if i < len(fields) {
+			n := num(v)
+			tc.Count[i], tc.Articles[i] = n&(1<<20-1), n>>20
+		}
+	}
 	for i, f := range fields {
-		if i < len(cv) {
-			tc.Count[i] = num(cv[i])
-		}
-		if i < len(av) {
-			tc.Articles[i] = num(av[i])
-		}
 		if own[f] && tc.Count[i] > 0 {
 			tc.Count[i]--
 			if selfArticle && tc.Articles[i] > 0 {
@@ -136,14 +134,32 @@ func (s *RedisStore) TemplateCounts(ctx context.Context, host, url string, fps [
 	return tc, nil
 }
 
-// RecordTemplate stores the fingerprints of url, a page of host, replacing
-// what url said before, and forgets the pages beyond lim.
-func (s *RedisStore) RecordTemplate(ctx context.Context, host, url string, fps []uint64, article bool, at time.Time, lim TemplateLimits) error {
+// RecordTemplates stores the fingerprints of pages, each replacing what
+// its URL said before, and forgets the pages beyond lim: one script per
+// page (atomic per page), all sent in one pipeline.
+func (s *RedisStore) RecordTemplates(ctx context.Context, pages []TemplatePage, lim TemplateLimits) error {
 	lim = lim.withDefaults()
-	k := tplKeysOf(host)
-	args := []any{url, at.UnixMilli(), lim.Window, at.Add(-lim.MaxAge).UnixMilli(), lim.MaxAge.Milliseconds(), string(pageBlob(fps, article))}
-	if err := recordTemplateScript.Run(ctx, s.rdb, k.list(), args...).Err(); err != nil && !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("record template of %s: %w", url, err)
+	if len(pages) == 0 {
+		return nil
+	}
+	// Load the script once, so the pipeline can call it by its hash.
+	if err := recordTemplateScript.Load(ctx, s.rdb).Err(); err != nil {
+		return fmt.Errorf("record template: %w", err)
+	}
+	cmds, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for _, p := range pages {
+			args := []any{p.URL, p.At.UnixMilli(), lim.Window, p.At.Add(-lim.MaxAge).UnixMilli(), lim.MaxAge.Milliseconds(), string(pageBlob(p.FPs, p.Article))}
+			recordTemplateScript.EvalSha(ctx, pl, tplKeysOf(p.Host).list(), args...)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("record template: %w", err)
+	}
+	for i, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("record template of %s: %w", pages[i].URL, err)
+		}
 	}
 	return nil
 }

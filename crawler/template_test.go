@@ -16,7 +16,7 @@ import (
 // both backends must behave alike.
 type templateStore interface {
 	TemplateCounts(ctx context.Context, host, url string, fps []uint64) (TemplateCounts, error)
-	RecordTemplate(ctx context.Context, host, url string, fps []uint64, article bool, at time.Time, lim TemplateLimits) error
+	RecordTemplates(ctx context.Context, pages []TemplatePage, lim TemplateLimits) error
 }
 
 func templateStores() map[string]func(t *testing.T) templateStore {
@@ -107,7 +107,7 @@ func TestTemplateStore(t *testing.T) {
 			ctx := context.Background()
 			for _, st := range steps {
 				for _, r := range st.rec {
-					if err := s.RecordTemplate(ctx, r.host, r.url, r.fps, r.article, r.at, lim); err != nil {
+					if err := s.RecordTemplates(ctx, []TemplatePage{{Host: r.host, URL: r.url, FPs: r.fps, Article: r.article, At: r.at}}, lim); err != nil {
 						t.Fatalf("%s: %v", st.name, err)
 					}
 				}
@@ -134,10 +134,16 @@ func TestTemplateStoreBounded(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			s := open(t)
 			ctx := context.Background()
+			// In batches of 50, as the Runner records them.
+			var batch []TemplatePage
 			for i := range 300 {
 				fps := []uint64{1, uint64(1000 + i), uint64(5000 + i%7)}
-				if err := s.RecordTemplate(ctx, "big.example", "/p/"+string(rune('a'+i%26))+time.Duration(i).String(), fps, true, t0.Add(time.Duration(i)*time.Second), lim); err != nil {
-					t.Fatal(err)
+				batch = append(batch, TemplatePage{Host: "big.example", URL: "/p/" + strconv.Itoa(i), FPs: fps, Article: true, At: t0.Add(time.Duration(i) * time.Second)})
+				if len(batch) == 50 {
+					if err := s.RecordTemplates(ctx, batch, lim); err != nil {
+						t.Fatal(err)
+					}
+					batch = nil
 				}
 			}
 			got, err := s.TemplateCounts(ctx, "big.example", "/new", []uint64{1, 1000, 1299, 5000})
@@ -152,8 +158,8 @@ func TestTemplateStoreBounded(t *testing.T) {
 	}
 }
 
-// BenchmarkTemplateStore: one page's evidence lookup and recording, as
-// the Runner does for every article, on a host whose window is full (500
+// BenchmarkTemplateStore: one page's evidence lookup and its share of a
+// batch's recording, as the Runner does for every article, on a host whose window is full (500
 // pages of 150 fingerprints, 40 of them the site's chrome).
 func BenchmarkTemplateStore(b *testing.B) {
 	for _, name := range []string{"bolt", "redis"} {
@@ -172,11 +178,14 @@ func BenchmarkTemplateStore(b *testing.B) {
 			}
 			t0 := time.Now()
 			for i := range DefaultTemplateWindow {
-				if err := s.RecordTemplate(ctx, "news.example", "/p/"+strconv.Itoa(i), page(i), true, t0, TemplateLimits{}); err != nil {
+				if err := s.RecordTemplates(ctx, []TemplatePage{{Host: "news.example", URL: "/p/" + strconv.Itoa(i), FPs: page(i), Article: true, At: t0}}, TemplateLimits{}); err != nil {
 					b.Fatal(err)
 				}
 			}
+			// Lookups one page at a time, recordings in batches of 32.
+			const batchOf = 32
 			var lookup, record time.Duration
+			var batch []TemplatePage
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				n := DefaultTemplateWindow + i
@@ -186,11 +195,15 @@ func BenchmarkTemplateStore(b *testing.B) {
 					b.Fatal(err)
 				}
 				t2 := time.Now()
-				if err := s.RecordTemplate(ctx, "news.example", "/p/"+strconv.Itoa(n), fps, true, t0, TemplateLimits{}); err != nil {
-					b.Fatal(err)
-				}
 				lookup += t2.Sub(t1)
-				record += time.Since(t2)
+				batch = append(batch, TemplatePage{Host: "news.example", URL: "/p/" + strconv.Itoa(n), FPs: fps, Article: true, At: t0})
+				if len(batch) == batchOf || i == b.N-1 {
+					if err := s.RecordTemplates(ctx, batch, TemplateLimits{}); err != nil {
+						b.Fatal(err)
+					}
+					batch = batch[:0]
+					record += time.Since(t2)
+				}
 			}
 			b.ReportMetric(float64(lookup.Microseconds())/1000/float64(b.N), "lookup-ms/page")
 			b.ReportMetric(float64(record.Microseconds())/1000/float64(b.N), "record-ms/page")

@@ -146,11 +146,12 @@ func (r *Runner) run(ctx context.Context, runID string, opts RunOptions, progres
 	}
 	var cold *coldStart
 	if r.tpl != nil {
-		cold = &coldStart{}
-		opts.Options.LinksPage = r.learnFromLinksPage(log)
+		cold = &coldStart{rec: newTemplateRecorder(r.tpl, log)}
+		opts.Options.LinksPage = r.learnFromLinksPage(log, cold.rec)
 	}
 	closeArchive, err := r.openArchive(&opts, r.log.With("job", job, "run_id", runID))
 	if err != nil {
+		cold.finishRecording()
 		return finish("failed", err)
 	}
 	defer closeArchive()
@@ -161,6 +162,7 @@ func (r *Runner) run(ctx context.Context, runID string, opts RunOptions, progres
 	}
 	cr, err := newSource(opts.Options)
 	if err != nil {
+		cold.finishRecording()
 		return finish("failed", err)
 	}
 
@@ -227,6 +229,7 @@ func (r *Runner) run(ctx context.Context, runID string, opts RunOptions, progres
 	crawlErr := cr.Run(ctx, emit)
 	close(jobs)
 	_ = g.Wait()
+	cold.finishRecording()
 	if ctx.Err() == nil && crawlErr == nil {
 		r.reclean(ctx, log, job, opts.Filter, cold, results)
 	}
@@ -296,7 +299,7 @@ func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, filt
 	doc, rep, err := r.cleaner.Clean(cleaner.Input{Body: p.Body, URL: p.FinalURL, ContentType: p.Header.Get("Content-Type"), Template: ev, Tree: p.Tree})
 	p.Tree = nil // Clean has taken it apart
 	r.m.CleanDuration.Observe(time.Since(t0).Seconds())
-	r.recordTemplate(ctx, log, p, rep.Fingerprints, err == nil)
+	cold.record(p, rep.Fingerprints, err == nil)
 	for rule, n := range rep.Counts() {
 		r.m.BoilerplateRemoved.WithLabelValues(rule).Add(float64(n))
 	}

@@ -22,8 +22,9 @@ type templateStore interface {
 	// TemplateCounts says how many of host's recorded pages other than url
 	// carry each of fps.
 	TemplateCounts(ctx context.Context, host, url string, fps []uint64) (crawler.TemplateCounts, error)
-	// RecordTemplate stores url's fingerprints, replacing its earlier ones.
-	RecordTemplate(ctx context.Context, host, url string, fps []uint64, article bool, at time.Time, lim crawler.TemplateLimits) error
+	// RecordTemplates stores pages' fingerprints, each replacing its URL's
+	// earlier ones.
+	RecordTemplates(ctx context.Context, pages []crawler.TemplatePage, lim crawler.TemplateLimits) error
 }
 
 // Cold start: a host's first articles are cleaned before its template is
@@ -91,44 +92,118 @@ func (r *Runner) evidence(ctx context.Context, log *slog.Logger, p crawler.Page)
 	return storeEvidence{ctx: ctx, ts: r.tpl, log: log, host: host, url: u, seen: seen}, seen
 }
 
-// recordTemplate stores the fingerprints of a cleaned (or fingerprinted)
-// page as its host's evidence.
-func (r *Runner) recordTemplate(ctx context.Context, log *slog.Logger, p crawler.Page, fps []uint64, article bool) {
-	if r.tpl == nil || len(fps) == 0 {
-		return
-	}
+// templatePage is the record of a cleaned (or fingerprinted) page, or
+// false when there is nothing to record.
+func templatePage(p crawler.Page, fps []uint64, article bool) (crawler.TemplatePage, bool) {
 	u := pageURL(p)
 	host := templateHost(u)
-	if host == "" {
-		return
+	if host == "" || len(fps) == 0 {
+		return crawler.TemplatePage{}, false
 	}
 	at := p.FetchedAt
 	if at.IsZero() {
 		at = time.Now()
 	}
-	if err := r.tpl.RecordTemplate(ctx, host, u, fps, article, at, crawler.TemplateLimits{}); err != nil {
-		log.Warn("template evidence not recorded", "url", u, "err", err)
+	return crawler.TemplatePage{Host: host, URL: u, FPs: fps, Article: article, At: at}, true
+}
+
+// Recording batches: a store write per page would cost a commit (bbolt's
+// fsync) per article, so pages are recorded in batches of up to
+// recordBatch, or what came in within recordEvery, off the clean workers'
+// path.
+const (
+	recordBatch = 64
+	recordEvery = 200 * time.Millisecond
+)
+
+// templateRecorder writes the pages of one run to the store in batches
+// from its own goroutine. add may be called concurrently until close;
+// close flushes what is pending and returns once it is written.
+type templateRecorder struct {
+	ts   templateStore
+	log  *slog.Logger
+	in   chan crawler.TemplatePage
+	done chan struct{}
+}
+
+func newTemplateRecorder(ts templateStore, log *slog.Logger) *templateRecorder {
+	rec := &templateRecorder{ts: ts, log: log, in: make(chan crawler.TemplatePage, recordBatch), done: make(chan struct{})}
+	go rec.loop()
+	return rec
+}
+
+func (rec *templateRecorder) loop() {
+	defer close(rec.done)
+	tick := time.NewTicker(recordEvery)
+	defer tick.Stop()
+	var batch []crawler.TemplatePage
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		// A batch is written whole even while the run is being cancelled:
+		// it is a few milliseconds of work, and the evidence stays right.
+		if err := rec.ts.RecordTemplates(context.Background(), batch, crawler.TemplateLimits{}); err != nil {
+			rec.log.Warn("template evidence not recorded", "pages", len(batch), "err", err)
+		}
+		batch = batch[:0]
 	}
+	for {
+		select {
+		case p, ok := <-rec.in:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, p)
+			if len(batch) >= recordBatch {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
+}
+
+// add queues one page; it blocks only while a batch is being written.
+func (rec *templateRecorder) add(p crawler.Page, fps []uint64, article bool) {
+	if rec == nil {
+		return
+	}
+	if tp, ok := templatePage(p, fps, article); ok {
+		rec.in <- tp
+	}
+}
+
+// close writes what is pending; no add may follow.
+func (rec *templateRecorder) close() {
+	if rec == nil {
+		return
+	}
+	close(rec.in)
+	<-rec.done
 }
 
 // learnFromLinksPage is the crawler's hook for pages read only for their
 // links (sections, indexes): their blocks are the site's template evidence
 // too, and they come first in a crawl.
-func (r *Runner) learnFromLinksPage(log *slog.Logger) func(context.Context, crawler.Page) {
+func (r *Runner) learnFromLinksPage(log *slog.Logger, rec *templateRecorder) func(context.Context, crawler.Page) {
 	return func(ctx context.Context, p crawler.Page) {
 		fps, err := r.cleaner.Fingerprint(cleaner.Input{Body: p.Body, URL: pageURL(p), ContentType: p.Header.Get("Content-Type"), Tree: p.Tree})
 		if err != nil {
 			log.Debug("links page not fingerprinted", "url", p.URL, "err", err)
 			return
 		}
-		r.recordTemplate(context.WithoutCancel(ctx), log, p, fps, false)
+		rec.add(p, fps, false)
 	}
 }
 
-// coldStart keeps the pages of a run cleaned before their host's template
-// was known, to clean them again at the end of the run. Safe for
-// concurrent use.
+// coldStart is one run's part in learning the sites' templates: it
+// records the pages' fingerprints, and keeps the pages cleaned before
+// their host's template was known, to clean them again at the end of the
+// run. Safe for concurrent use; nil when the store keeps no evidence.
 type coldStart struct {
+	rec   *templateRecorder
 	mu    sync.Mutex
 	pages []coldPage
 	bytes int
@@ -138,6 +213,20 @@ type coldPage struct {
 	page      crawler.Page
 	text      string // the body as first written
 	templated int    // site_template removals the first time
+}
+
+// record queues a cleaned page's fingerprints for the store.
+func (c *coldStart) record(p crawler.Page, fps []uint64, article bool) {
+	if c != nil {
+		c.rec.add(p, fps, article)
+	}
+}
+
+// finishRecording writes the fingerprints still queued; no record may follow.
+func (c *coldStart) finishRecording() {
+	if c != nil {
+		c.rec.close()
+	}
 }
 
 // keep remembers p when its host had fewer than coldArticles other known
