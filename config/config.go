@@ -39,6 +39,10 @@ type State struct {
 	Backend string // bolt (default) or redis
 	Path    string // bolt file; default <output.dir>/.winnow/state.db
 	Addr    string // redis address; default localhost:6379
+	// LeaseTTL (redis) is how long a replica keeps frontier items, host
+	// slots and the run lock without renewing them: what a lost replica
+	// delays. 0: the crawler's default (30s).
+	LeaseTTL time.Duration
 }
 
 // HTTP is the http section.

@@ -143,6 +143,7 @@ func (d *decoder) decode(data []byte) *Config {
 				{"backend", d.str(&cfg.State.Backend, oneOf("bolt", "redis"))},
 				{"path", d.str(&cfg.State.Path, nil)},
 				{"addr", d.str(&cfg.State.Addr, hostPort)},
+				{"lease_ttl", d.duration(&cfg.State.LeaseTTL, positive)},
 			})
 		}},
 		{"http", func(n *yaml.Node, p string) {

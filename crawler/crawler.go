@@ -78,6 +78,17 @@ type Options struct {
 	// per page: the crawler reads the page's links from the tree and hands
 	// it on in Page.Tree. nil: html.Parse of the bytes as they are.
 	Parse func(body []byte, contentType string) (*html.Node, error)
+	// Shared makes the crawl one of several working the same job's
+	// frontier at once (replicas of the daemon on one Redis): items are
+	// leased, politeness is cluster-wide. The store must support it.
+	Shared bool
+	// Join, with Shared, works a run another crawler started: no
+	// BeginRun, no sources, no FinishRun; it ends when the shared
+	// frontier is empty.
+	Join bool
+	// LeaseTTL is how long a leased item stays with this crawler without
+	// a renewal (0: DefaultLeaseTTL).
+	LeaseTTL time.Duration
 	// Refresh ignores the validators and hashes recorded by earlier runs:
 	// every article is fetched in full and emitted as changed. For an output
 	// that is being rebuilt (its documents are gone, the state is not).
@@ -123,9 +134,12 @@ type Crawler struct {
 	guard   addrGuard     // nil: connect anywhere (AllowPrivate)
 	backoff time.Duration // base of the exponential backoff
 
-	gate        *hostGate
+	gate        politeGate
 	robotsCache robotsCache
 	tap         *archiveTap // nil: no archive
+
+	shared     sharedFrontier // set with Options.Shared
+	prefetched sync.Map       // seq -> prefetched, records read by Lease
 
 	fetched, fetchErrs, robotsErrs, offScope, httpErrs, pageErrs, emitted, queue atomic.Int64
 }
@@ -171,6 +185,18 @@ func New(opts Options, store Store, m *metrics.Metrics, log *slog.Logger) (*Craw
 		backoff: 500 * time.Millisecond,
 		gate:    newHostGate(opts.Parallel, opts.Delay),
 	}
+	if opts.Shared {
+		sf, ok := store.(sharedFrontier)
+		if !ok {
+			return nil, fmt.Errorf("crawler %s: the state backend cannot share a frontier", opts.Job)
+		}
+		c.shared = sf
+		ttl := opts.LeaseTTL
+		if ttl <= 0 {
+			ttl = DefaultLeaseTTL
+		}
+		c.gate = sf.Gate(opts.Job, opts.Parallel, opts.Delay, ttl)
+	}
 	c.robotsCache.hosts = make(map[string]*robotsEntry)
 	if opts.Archive != nil {
 		c.tap = &archiveTap{arch: opts.Archive, log: c.log}
@@ -208,24 +234,30 @@ func (c *Crawler) Stats() Stats {
 // store and the next Run of the same job resumes it.
 func (c *Crawler) Run(ctx context.Context, emit func(context.Context, Page) error) error {
 	job := c.opts.Job
-	resumed, queued, err := c.store.BeginRun(ctx, job)
-	if err != nil {
-		return err
-	}
-	c.queue.Store(int64(queued))
-	if resumed {
-		c.log.Info("resuming unfinished run", "queued", queued)
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	col := c.newCollector(ctx)
-
-	if err := c.enqueueSources(ctx, col); err != nil {
-		return err
+	if !c.opts.Join {
+		resumed, queued, err := c.store.BeginRun(ctx, job)
+		if err != nil {
+			return err
+		}
+		c.queue.Store(int64(queued))
+		if resumed {
+			c.log.Info("resuming unfinished run", "queued", queued)
+		}
+		if err := c.enqueueSources(ctx, col); err != nil {
+			return err
+		}
+		if c.shared != nil {
+			if err := c.shared.MarkSeeded(ctx, job); err != nil {
+				return err
+			}
+		}
 	}
 
 	work := make(chan Item)
-	done := make(chan struct{}, c.opts.Parallel)
+	done := make(chan finished, c.opts.Parallel)
 	var (
 		wg       sync.WaitGroup
 		errOnce  sync.Once
@@ -239,15 +271,24 @@ func (c *Crawler) Run(ctx context.Context, emit func(context.Context, Page) erro
 		go func() {
 			defer wg.Done()
 			for it := range work {
-				if err := c.handle(ctx, col, it, emit); err != nil && ctx.Err() == nil {
+				err := c.handle(ctx, col, it, emit)
+				if err != nil && ctx.Err() == nil {
 					fail(err)
 				}
-				done <- struct{}{}
+				done <- finished{seq: it.Seq, acked: err == nil}
 			}
 		}()
 	}
 
-	complete, err := c.dispatch(ctx, work, done)
+	var (
+		complete bool
+		err      error
+	)
+	if c.shared != nil {
+		complete, err = c.dispatchLeased(ctx, c.shared, work, done)
+	} else {
+		complete, err = c.dispatch(ctx, work, done)
+	}
 	close(work)
 	wg.Wait()
 	c.m.QueueDepth.WithLabelValues(job).Set(float64(c.queue.Load()))
@@ -256,6 +297,8 @@ func (c *Crawler) Run(ctx context.Context, emit func(context.Context, Page) erro
 		return firstErr
 	case err != nil:
 		return err
+	case complete && c.opts.Join:
+		return nil
 	case complete:
 		return c.store.FinishRun(context.WithoutCancel(ctx), job)
 	}
@@ -315,7 +358,7 @@ func (c *Crawler) addQueue(n int64) {
 // dispatch feeds the workers from the store's frontier in order, a batch at
 // a time, so memory does not grow with the frontier. complete reports that
 // the frontier was drained (or MaxPages reached) rather than interrupted.
-func (c *Crawler) dispatch(ctx context.Context, work chan<- Item, done <-chan struct{}) (complete bool, err error) {
+func (c *Crawler) dispatch(ctx context.Context, work chan<- Item, done <-chan finished) (complete bool, err error) {
 	const batch = 256
 	var (
 		buf      []Item
@@ -368,6 +411,7 @@ func (c *Crawler) dispatch(ctx context.Context, work chan<- Item, done <-chan st
 // when the run must stop; the item then stays in the frontier.
 func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emit func(context.Context, Page) error) error {
 	job := c.opts.Job
+	pre, _ := c.prefetched.LoadAndDelete(it.Seq)
 	var (
 		links []Item
 		rec   *Record
@@ -397,7 +441,9 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 	hdr := http.Header{}
 	if article {
 		var err error
-		if old, haveOld, err = c.store.Record(ctx, job, it.URL); err != nil {
+		if p, ok := pre.(prefetched); ok {
+			old, haveOld = p.rec, p.ok
+		} else if old, haveOld, err = c.store.Record(ctx, job, it.URL); err != nil {
 			return err
 		}
 		haveOld = haveOld && !c.opts.Refresh

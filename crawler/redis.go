@@ -2,12 +2,17 @@ package crawler
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -24,12 +29,35 @@ import (
 // Enqueue and Done are Lua scripts, so a URL is never marked seen without
 // being queued, nor removed from the frontier without its links queued.
 type RedisStore struct {
-	rdb *redis.Client
+	rdb   *redis.Client
+	owner string // this replica's id in leases, claims and run locks
+	log   *slog.Logger
+
+	// MaxOutage is how long an operation waits for Redis to come back
+	// before it fails (0: as long as its context lives).
+	MaxOutage time.Duration
+
+	pending sync.Map // job+"\x00"+url -> *pendingWrite, claimed documents awaiting Done
 }
 
 // OpenRedis connects to the Redis server at addr ("host:port" or a
 // redis:// URL) and checks that it answers.
 func OpenRedis(ctx context.Context, addr string) (*RedisStore, error) {
+	s, err := NewRedis(addr, nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.rdb.Close()
+		return nil, fmt.Errorf("open state redis %s: %w", addr, err)
+	}
+	return s, nil
+}
+
+// NewRedis returns a store for the Redis server at addr without waiting
+// for it: connections are made on use, and operations wait for Redis (see
+// MaxOutage) while it is away. log may be nil.
+func NewRedis(addr string, log *slog.Logger) (*RedisStore, error) {
 	opts := &redis.Options{Addr: addr}
 	if strings.Contains(addr, "://") {
 		var err error
@@ -37,12 +65,21 @@ func OpenRedis(ctx context.Context, addr string) (*RedisStore, error) {
 			return nil, fmt.Errorf("open state redis %s: %w", addr, err)
 		}
 	}
-	s := &RedisStore{rdb: redis.NewClient(opts)}
-	if err := s.Ping(ctx); err != nil {
-		s.rdb.Close()
-		return nil, fmt.Errorf("open state redis %s: %w", addr, err)
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	return s, nil
+	return &RedisStore{rdb: redis.NewClient(opts), owner: newOwnerID(), log: log.With("component", "state"), MaxOutage: 10 * time.Minute}, nil
+}
+
+// AddHook adds a go-redis hook to the client (for counting round trips).
+func (s *RedisStore) AddHook(h redis.Hook) { s.rdb.AddHook(h) }
+
+// newOwnerID names this process among the replicas.
+func newOwnerID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // RouteRedisLogs sends the go-redis client's own log lines (dial retries
@@ -105,14 +142,31 @@ return added
 
 var (
 	enqueueScript = redis.NewScript(strings.ReplaceAll(enqueueLua, "ARGV_START", "1"))
-	// doneScript: KEYS seen, frontier, seq, pages; ARGV seq, url, record
-	// ("" for none), then the link pairs.
+	// doneScript: KEYS seen, frontier, seq, pages, leases; ARGV seq, url,
+	// record ("" for none), the id of a document just written ("" for
+	// none), then the link pairs. A record without an output id keeps the
+	// one stored before.
 	doneScript = redis.NewScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[1], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
 if ARGV[3] ~= '' then
-  redis.call('HSET', KEYS[4], ARGV[2], ARGV[3])
+  local rec = ARGV[3]
+  if ARGV[4] ~= '' or not string.find(rec, '"output_id"', 1, true) then
+    local r = cjson.decode(rec)
+    if ARGV[4] ~= '' then
+      r.output_id = ARGV[4]
+    else
+      local old = redis.call('HGET', KEYS[4], ARGV[2])
+      if old then
+        local o = cjson.decode(old)
+        if o.output_id and o.output_id ~= '' then r.output_id = o.output_id end
+      end
+    end
+    rec = cjson.encode(r)
+  end
+  redis.call('HSET', KEYS[4], ARGV[2], rec)
 end
-` + strings.ReplaceAll(enqueueLua, "ARGV_START", "4"))
+` + strings.ReplaceAll(enqueueLua, "ARGV_START", "5"))
 )
 
 func itemArgs(items []Item) ([]any, error) {
@@ -137,7 +191,12 @@ func (s *RedisStore) Enqueue(ctx context.Context, job string, items []Item) (int
 	if err != nil {
 		return 0, fmt.Errorf("enqueue for %s: %w", job, err)
 	}
-	n, err := enqueueScript.Run(ctx, s.rdb, []string{k.seen, k.frontier, k.seq}, args...).Int()
+	var n int
+	err = s.retry(ctx, func(ctx context.Context) error {
+		var err error
+		n, err = enqueueScript.Run(ctx, s.rdb, []string{k.seen, k.frontier, k.seq}, args...).Int()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("enqueue for %s: %w", job, err)
 	}
@@ -165,18 +224,16 @@ func (s *RedisStore) Frontier(ctx context.Context, job string, after uint64, n i
 	return items, nil
 }
 
-// Done removes it from the frontier, stores rec and enqueues links at once.
-// Only one worker handles a URL at a time, so reading the old record's
-// output id before the script races with nothing.
+// Done removes it from the frontier (and its lease), stores rec (with the
+// id of a document just committed and written for the URL) and enqueues
+// links at once, in one script call.
 func (s *RedisStore) Done(ctx context.Context, job string, it Item, rec *Record, links []Item) (int, error) {
 	k := keysOf(job)
-	recJSON := ""
+	recJSON, id := "", ""
+	if v, ok := s.pending.LoadAndDelete(job + "\x00" + it.URL); ok && v.(*pendingWrite).written {
+		id = v.(*pendingWrite).id
+	}
 	if rec != nil {
-		if rec.OutputID == "" {
-			if old, ok, err := s.Record(ctx, job, it.URL); err == nil && ok {
-				rec.OutputID = old.OutputID
-			}
-		}
 		v, err := json.Marshal(rec)
 		if err != nil {
 			return 0, fmt.Errorf("mark %s done: %w", it.URL, err)
@@ -187,8 +244,14 @@ func (s *RedisStore) Done(ctx context.Context, job string, it Item, rec *Record,
 	if err != nil {
 		return 0, fmt.Errorf("mark %s done: %w", it.URL, err)
 	}
-	args := append([]any{strconv.FormatUint(it.Seq, 10), it.URL, recJSON}, largs...)
-	n, err := doneScript.Run(ctx, s.rdb, []string{k.seen, k.frontier, k.seq, k.pages}, args...).Int()
+	args := append([]any{strconv.FormatUint(it.Seq, 10), it.URL, recJSON, id}, largs...)
+	keys := []string{k.seen, k.frontier, k.seq, k.pages, k.with(job, "leases")}
+	var n int
+	err = s.retry(ctx, func(ctx context.Context) error {
+		var err error
+		n, err = doneScript.Run(ctx, s.rdb, keys, args...).Int()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("mark %s done: %w", it.URL, err)
 	}
@@ -197,7 +260,12 @@ func (s *RedisStore) Done(ctx context.Context, job string, it Item, rec *Record,
 
 // Record returns the stored record of url.
 func (s *RedisStore) Record(ctx context.Context, job, url string) (Record, bool, error) {
-	v, err := s.rdb.HGet(ctx, keysOf(job).pages, url).Result()
+	var v string
+	err := s.retry(ctx, func(ctx context.Context) error {
+		var err error
+		v, err = s.rdb.HGet(ctx, keysOf(job).pages, url).Result()
+		return err
+	})
 	if errors.Is(err, redis.Nil) {
 		return Record{}, false, nil
 	}
@@ -211,8 +279,13 @@ func (s *RedisStore) Record(ctx context.Context, job, url string) (Record, bool,
 	return rec, true, nil
 }
 
-// SetOutputID remembers the id of the document written for url.
+// SetOutputID remembers the id of the document written for url. For a
+// URL claimed with Claim, it is carried by the URL's Done.
 func (s *RedisStore) SetOutputID(ctx context.Context, job, url, id string) error {
+	if v, ok := s.pending.Load(job + "\x00" + url); ok && v.(*pendingWrite).id == id {
+		v.(*pendingWrite).written = true
+		return nil
+	}
 	rec, _, err := s.Record(ctx, job, url)
 	if err != nil {
 		return err
@@ -231,7 +304,10 @@ func (s *RedisStore) SetOutputID(ctx context.Context, job, url, id string) error
 // FinishRun forgets the run's visited set and frontier.
 func (s *RedisStore) FinishRun(ctx context.Context, job string) error {
 	k := keysOf(job)
-	if err := s.rdb.Del(ctx, k.seen, k.frontier, k.active).Err(); err != nil {
+	err := s.retry(ctx, func(ctx context.Context) error {
+		return s.rdb.Del(ctx, k.seen, k.frontier, k.active, k.with(job, "leases"), k.with(job, "cursor"), k.with(job, "seeded")).Err()
+	})
+	if err != nil {
 		return fmt.Errorf("finish run of %s: %w", job, err)
 	}
 	return nil

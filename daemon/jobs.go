@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -34,12 +35,16 @@ func JobOptions(cfg *config.Config, job config.Job) RunOptions {
 		RespectRobots: s.RespectRobots,
 		AllowPrivate:  s.AllowPrivate,
 		Retries:       s.Retries,
+		// Replicas on one Redis work one crawl together.
+		Shared:   cfg.State.Backend == "redis",
+		LeaseTTL: cfg.State.LeaseTTL,
 	}}
 }
 
 // OpenStore opens the state backend the configuration names. The bolt
-// file's directory is created when missing.
-func OpenStore(st config.State) (crawler.Store, error) {
+// file's directory is created when missing. Redis is not waited for: see
+// WaitForStore; log (may be nil) gets its outage messages.
+func OpenStore(st config.State, log *slog.Logger) (crawler.Store, error) {
 	switch st.Backend {
 	case "", "bolt":
 		if dir := filepath.Dir(st.Path); dir != "" {
@@ -53,7 +58,7 @@ func OpenStore(st config.State) (crawler.Store, error) {
 		}
 		return s, nil
 	case "redis":
-		return openRedis(st.Addr)
+		return openRedis(st.Addr, log)
 	}
 	return nil, fmt.Errorf("open state: unknown backend %q", st.Backend)
 }

@@ -73,11 +73,11 @@ func TestOpenStoreErrors(t *testing.T) {
 		want string
 	}{
 		{"unknown backend", config.State{Backend: "sqlite"}, `open state: unknown backend "sqlite"`},
-		{"redis not answering", config.State{Backend: "redis", Addr: closedAddr(t)}, "open state redis 127.0.0.1:"},
+		{"bad redis url", config.State{Backend: "redis", Addr: "redis://[::1"}, "open state redis redis://[::1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := OpenStore(tt.st)
+			_, err := OpenStore(tt.st, nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("OpenStore: %v, want %q", err, tt.want)
 			}
@@ -98,7 +98,7 @@ func closedAddr(t *testing.T) string {
 
 func TestOpenStoreBolt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state", "sub", "winnow.db")
-	s, err := OpenStore(config.State{Backend: "bolt", Path: path})
+	s, err := OpenStore(config.State{Backend: "bolt", Path: path}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestOpenStoreBolt(t *testing.T) {
 // TestOpenStoreRedis runs against a real redis-server on a loopback port.
 func TestOpenStoreRedis(t *testing.T) {
 	srv := testredis.Start(t)
-	s, err := OpenStore(config.State{Backend: "redis", Addr: srv.Addr})
+	s, err := OpenStore(config.State{Backend: "redis", Addr: srv.Addr}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

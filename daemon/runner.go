@@ -5,9 +5,13 @@ package daemon
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -15,7 +19,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"winnow/cleaner"
-	"winnow/config"
 	"winnow/crawler"
 	"winnow/metrics"
 	"winnow/output"
@@ -41,6 +44,10 @@ type RunResult struct {
 	Disallowed  int            `json:"robots_disallowed"` // URLs robots.txt disallowed: not errors, but not fetched
 	PageErrors  int            `json:"page_errors"`
 	Err         string         `json:"error,omitempty"`
+	// Replica is the replica that held the run, with several replicas;
+	// its counts are that replica's own work (each replica's metrics
+	// count its own).
+	Replica string `json:"replica,omitempty"`
 }
 
 // Progress is a snapshot of a run in progress, for the live progress line.
@@ -61,6 +68,7 @@ type Runner struct {
 	tpl     templateStore // nil: the store keeps no template evidence
 	// ProgressEvery is how often Run calls its progress callback (default 1s).
 	ProgressEvery time.Duration
+	writer        string // host:output directory, naming this writer among replicas
 }
 
 // NewRunner returns a Runner writing through sink and keeping state in store.
@@ -68,11 +76,23 @@ func NewRunner(cl *cleaner.Cleaner, sink *output.Sink, store crawler.Store, m *m
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Runner{cleaner: cl, sink: sink, store: store, m: m, log: log, workers: max(runtime.GOMAXPROCS(0), 2), ProgressEvery: time.Second}
+	host, _ := os.Hostname()
+	dir, err := filepath.Abs(sink.Dir())
+	if err != nil {
+		dir = sink.Dir()
+	}
+	r := &Runner{cleaner: cl, sink: sink, store: store, m: m, log: log, workers: max(runtime.GOMAXPROCS(0), 2), ProgressEvery: time.Second,
+		writer: host + ":" + dir}
 	if ts, ok := store.(templateStore); ok {
 		r.tpl = ts
 	}
 	return r
+}
+
+// committer decides which replica writes a document, when replicas share
+// a crawl (the Redis store).
+type committer interface {
+	Commit(ctx context.Context, job, url, id, sha, writer string) (bool, error)
 }
 
 // pageJob is one page handed from the crawl to a clean worker; the worker
@@ -119,10 +139,14 @@ func (r *Runner) run(ctx context.Context, runID string, opts RunOptions, progres
 		if err != nil {
 			res.Err = err.Error()
 		}
-		r.m.Runs.WithLabelValues(job, result).Inc()
-		r.m.RunDuration.WithLabelValues(job).Observe(res.End.Sub(start).Seconds())
-		if result == "success" {
-			r.m.LastRunSuccess.WithLabelValues(job).Set(float64(res.End.Unix()))
+		// A replica joining another's run counts its requests and
+		// documents; the run itself is recorded once, by its holder.
+		if !opts.Join {
+			r.m.Runs.WithLabelValues(job, result).Inc()
+			r.m.RunDuration.WithLabelValues(job).Observe(res.End.Sub(start).Seconds())
+			if result == "success" {
+				r.m.LastRunSuccess.WithLabelValues(job).Set(float64(res.End.Unix()))
+			}
 		}
 		log.Info("run finished", "result", result, "fetched", res.Fetched, "written", res.Written,
 			"replaced", res.Replaced, "unchanged", res.Unchanged, "skipped", res.Skipped,
@@ -131,7 +155,7 @@ func (r *Runner) run(ctx context.Context, runID string, opts RunOptions, progres
 		return res
 	}
 
-	if r.sink.Documents() == 0 {
+	if r.sink.Documents() == 0 && !opts.Shared {
 		// An empty output directory: the state may still remember articles
 		// (the directory was removed, or --out is new), which would all be
 		// "unchanged" and never written again. (With no state, a refresh
@@ -178,7 +202,7 @@ func (r *Runner) run(ctx context.Context, runID string, opts RunOptions, progres
 				// A page handed over is finished even when the run is
 				// cancelled: it is written whole and then marked done, so a
 				// shutdown loses no work and a restart does not redo it.
-				o := r.process(context.WithoutCancel(gctx), log, job, opts.Filter, pj.page, cold)
+				o := r.process(context.WithoutCancel(gctx), log, opts, pj.page, cold)
 				pj.done <- o.err
 				results <- o // the tally reads until results is closed
 			}
@@ -245,7 +269,7 @@ func (r *Runner) run(ctx context.Context, runID string, opts RunOptions, progres
 	switch {
 	case crawlErr != nil && !errors.Is(crawlErr, context.Canceled) && !errors.Is(crawlErr, context.DeadlineExceeded):
 		return finish("failed", fmt.Errorf("crawl %s: %w", job, crawlErr))
-	case st.Fetched == 0 && (st.FetchErrors > 0 || st.HTTPErrors > 0 || ctx.Err() == nil):
+	case st.Fetched == 0 && !opts.Join && (st.FetchErrors > 0 || st.HTTPErrors > 0 || ctx.Err() == nil):
 		return finish("failed", fmt.Errorf("crawl %s: nothing could be fetched", job))
 	case ctx.Err() != nil:
 		return finish("partial", fmt.Errorf("crawl %s: interrupted: %w", job, ctx.Err()))
@@ -283,7 +307,8 @@ func (o runOutcome) add(c *counts) {
 
 // process cleans one page and writes it unless filter keeps it out,
 // recording the per-page metrics.
-func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, filter config.Filter, p crawler.Page, cold *coldStart) runOutcome {
+func (r *Runner) process(ctx context.Context, log *slog.Logger, opts RunOptions, p crawler.Page, cold *coldStart) runOutcome {
+	job, filter := opts.Job, opts.Filter
 	skip := func(reason string) runOutcome {
 		r.m.DocumentsSkipped.WithLabelValues(job, reason).Inc()
 		if reason == "unchanged" {
@@ -322,6 +347,13 @@ func (r *Runner) process(ctx context.Context, log *slog.Logger, job string, filt
 		return skip(reason)
 	}
 	doc.FetchedAt = p.FetchedAt
+	if cm, ok := r.store.(committer); ok && opts.Shared {
+		// Replicas sharing a crawl: the one that commits first writes the
+		// article; another that got the page too (a lapsed lease) does not.
+		sum := sha256.Sum256([]byte(doc.Text()))
+		id, hexsum := output.ID(doc.CanonicalURL), hex.EncodeToString(sum[:])
+		ctx = output.WithCommit(ctx, func() (bool, error) { return cm.Commit(ctx, job, p.URL, id, hexsum, r.writer) })
+	}
 	wr, err := r.sink.Write(ctx, job, doc)
 	if err != nil {
 		log.Error("write failed", "url", p.URL, "err", err)

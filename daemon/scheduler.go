@@ -56,6 +56,14 @@ type Scheduler struct {
 	order   []string // job names in config order
 	loaded  bool
 	stopped bool
+
+	// Cluster mode (EnableCluster): the shared state, how long a run lock
+	// lives unrenewed, how often other replicas' runs are looked for, and
+	// the last run of each job this replica held or joined.
+	cluster clusterState
+	lockTTL time.Duration
+	poll    time.Duration
+	joined  map[string]string
 }
 
 // jobState is what the Scheduler knows of one job.
@@ -71,7 +79,9 @@ type jobState struct {
 type RunningRun struct {
 	ID      string    `json:"id"`
 	Start   time.Time `json:"start"`
-	Trigger string    `json:"trigger"` // schedule or api
+	Trigger string    `json:"trigger"` // schedule, api; with several replicas also join or takeover
+	// Replica is the replica holding the run, with several replicas.
+	Replica string `json:"replica,omitempty"`
 }
 
 // JobStatus is one job as the jobs API shows it.
@@ -150,6 +160,10 @@ func (s *Scheduler) Ready() error {
 func (s *Scheduler) tick(name string) {
 	_, err := s.start(name, "schedule")
 	switch {
+	case isHeldElsewhere(err):
+		// Another replica ticked first (or its run is still going): that
+		// replica counts the tick.
+		s.log.Debug("scheduled run held by another replica", "job", name, "err", err)
 	case errors.Is(err, ErrRunning):
 		s.m.ScheduleSkipped.WithLabelValues(name).Inc()
 		s.log.Warn("scheduled run skipped: the previous run is still going", "job", name)
@@ -178,7 +192,16 @@ func (s *Scheduler) start(name, trigger string) (string, error) {
 		return "", ErrRunning
 	}
 	id := newRunID(time.Now())
-	js.running = &RunningRun{ID: id, Start: time.Now(), Trigger: trigger}
+	now := time.Now()
+	if s.cluster != nil {
+		if err := s.lockRun(name, id, trigger, now); err != nil {
+			return "", err
+		}
+	}
+	js.running = &RunningRun{ID: id, Start: now, Trigger: trigger}
+	if s.cluster != nil {
+		js.running.Replica = s.cluster.Owner()
+	}
 	opts := js.opts
 	s.runs.Add(1)
 	go s.run(js, id, trigger, opts)
@@ -189,7 +212,19 @@ func (s *Scheduler) run(js *jobState, id, trigger string, opts RunOptions) {
 	defer s.runs.Done()
 	log := s.log.With("job", opts.Job, "run_id", id)
 	log.Info("run started", "trigger", trigger)
-	res := s.runSafe(log, id, opts)
+	var res RunResult
+	if s.cluster != nil {
+		hctx, stop := context.WithCancel(context.Background())
+		held := make(chan struct{})
+		go func() { defer close(held); s.holdRun(hctx, opts.Job, id) }()
+		res = s.runSafe(s.runCtx, log, id, opts)
+		stop()
+		<-held
+		res.Replica = s.cluster.Owner()
+		s.releaseRun(opts.Job, res)
+	} else {
+		res = s.runSafe(s.runCtx, log, id, opts)
+	}
 	s.mu.Lock()
 	js.running = nil
 	js.history = append(js.history, res)
@@ -217,7 +252,7 @@ func (s *Scheduler) run(js *jobState, id, trigger string, opts RunOptions) {
 }
 
 // runSafe calls the runner, turning a panic into a failed run.
-func (s *Scheduler) runSafe(log *slog.Logger, id string, opts RunOptions) (res RunResult) {
+func (s *Scheduler) runSafe(ctx context.Context, log *slog.Logger, id string, opts RunOptions) (res RunResult) {
 	start := time.Now()
 	defer func() {
 		if p := recover(); p != nil {
@@ -225,7 +260,7 @@ func (s *Scheduler) runSafe(log *slog.Logger, id string, opts RunOptions) (res R
 			res = RunResult{ID: id, Job: opts.Job, Start: start, End: time.Now(), Result: "failed", Err: fmt.Sprintf("panic: %v", p)}
 		}
 	}()
-	res = s.r.Run(s.runCtx, id, opts, nil)
+	res = s.r.Run(ctx, id, opts, nil)
 	if res.ID == "" {
 		res.ID = id
 	}
@@ -236,25 +271,36 @@ func (s *Scheduler) runSafe(log *slog.Logger, id string, opts RunOptions) (res R
 }
 
 // Jobs returns every configured job's status, in config order.
+// With several replicas, the running run and the history are the
+// cluster's.
 func (s *Scheduler) Jobs() []JobStatus {
+	s.mu.Lock()
+	names := slices.Clone(s.order)
+	s.mu.Unlock()
+	views := s.clusterViews(names)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]JobStatus, 0, len(s.order))
 	for _, name := range s.order {
-		out = append(out, s.status(s.jobs[name]))
+		st := s.status(s.jobs[name])
+		applyView(&st, views[name])
+		out = append(out, st)
 	}
 	return out
 }
 
 // Job returns the status of job name.
 func (s *Scheduler) Job(name string) (JobStatus, bool) {
+	views := s.clusterViews([]string{name})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	js := s.jobs[name]
 	if js == nil {
 		return JobStatus{}, false
 	}
-	return s.status(js), true
+	st := s.status(js)
+	applyView(&st, views[name])
+	return st, true
 }
 
 func (s *Scheduler) status(js *jobState) JobStatus {

@@ -275,7 +275,7 @@ func (s *Sink) Write(ctx context.Context, job string, doc cleaner.Document) (Res
 	if s.format == "jsonl" {
 		res, err = s.writeLine(n, sum, job)
 	} else {
-		res, err = s.write(n, sum, rel, job)
+		res, err = s.write(ctx, n, sum, rel, job)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("write %s: %w", n.canonical, err)
@@ -308,7 +308,7 @@ func (s *Sink) claimHash(canonical, sum string) (release func(), dup bool) {
 	}, false
 }
 
-func (s *Sink) write(n normalized, sum, rel, job string) (Result, error) {
+func (s *Sink) write(ctx context.Context, n normalized, sum, rel, job string) (Result, error) {
 	release, dup := s.claimHash(n.canonical, sum)
 	if dup {
 		return Duplicate, nil
@@ -333,8 +333,11 @@ func (s *Sink) write(n normalized, sum, rel, job string) (Result, error) {
 			release()
 			return 0, err
 		}
-		if err := s.writeFile(path, data); err != nil {
+		if err := s.writeFile(ctx, path, data); err != nil {
 			release()
+			if errors.Is(err, errNotCommitted) {
+				return Duplicate, nil
+			}
 			return 0, err
 		}
 	}
@@ -409,7 +412,7 @@ func (s *Sink) step(name string) error {
 }
 
 // writeFile writes data to path atomically.
-func (s *Sink) writeFile(path string, data []byte) (err error) {
+func (s *Sink) writeFile(ctx context.Context, path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	if err := s.ensureDir(dir); err != nil {
 		return err
@@ -443,6 +446,9 @@ func (s *Sink) writeFile(path string, data []byte) (err error) {
 		return err
 	}
 	if err := s.step("rename"); err != nil {
+		return err
+	}
+	if err := commit(ctx); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {

@@ -291,11 +291,17 @@ func runCrawl(ctx context.Context, o crawlOptions, opts daemon.RunOptions, st co
 	}
 	defer sink.Close()
 	crawler.RouteRedisLogs(log)
-	store, err := daemon.OpenStore(st)
+	store, err := daemon.OpenStore(st, log)
 	if err != nil {
 		return fmt.Errorf("crawl: %w", err)
 	}
 	defer store.Close()
+	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+	err = store.Ping(pctx)
+	pcancel()
+	if err != nil {
+		return fmt.Errorf("crawl: state backend %s: %w", st.Backend, err)
+	}
 
 	runner := daemon.NewRunner(cleaner.New(cleaner.Options{}), sink, store, m, log)
 	pr.start = time.Now()

@@ -110,11 +110,14 @@ func runDaemon(ctx context.Context, o daemonOptions, s streams) error {
 		return fmt.Errorf("daemon: %w", err)
 	}
 	crawler.RouteRedisLogs(base)
-	store, err := daemon.OpenStore(cfg.State)
+	store, err := daemon.OpenStore(cfg.State, base)
 	if err != nil {
 		sink.Close()
 		return fmt.Errorf("daemon: %w", err)
 	}
+	// A state backend that does not answer yet (Redis starting) is waited
+	// for, not fatal: /readyz says 503 with the reason meanwhile.
+	go daemon.WaitForStore(ctx, store, log)
 	closeAll := func() {
 		if err := sink.Close(); err != nil {
 			log.Error("close output", "err", err)
@@ -125,6 +128,15 @@ func runDaemon(ctx context.Context, o daemonOptions, s streams) error {
 	}
 	runner := daemon.NewRunner(cleaner.New(cleaner.Options{}), sink, store, m, base)
 	sched := daemon.NewScheduler(runner, m, base)
+	if rs, ok := store.(*crawler.RedisStore); ok {
+		// Replicas on one Redis: one run per job across them, joined by all.
+		ttl := cfg.State.LeaseTTL
+		if ttl <= 0 {
+			ttl = crawler.DefaultLeaseTTL
+		}
+		sched.EnableCluster(rs, ttl, min(max(ttl/10, 100*time.Millisecond), time.Second))
+		log.Info("cluster mode: runs are shared with the replicas on the same Redis", "replica", rs.Owner(), "lease_ttl", ttl)
+	}
 
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {

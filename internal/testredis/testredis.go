@@ -20,6 +20,10 @@ import (
 type Server struct {
 	Addr string // host:port on 127.0.0.1
 	cmd  *exec.Cmd
+
+	bin, dir string
+	persist  bool
+	exited   chan struct{}
 }
 
 // startTimeout is how long Start waits for the server to answer.
@@ -29,7 +33,13 @@ const startTimeout = 10 * time.Second
 // with its working directory in t.TempDir, and returns once it answers
 // PING. The process is killed when the test ends. When redis-server is not
 // installed the test is skipped, or fails when CI is "true".
-func Start(t testing.TB) *Server {
+func Start(t testing.TB) *Server { return startServer(t, false) }
+
+// StartPersistent is Start with an append-only file fsynced on every
+// write, so that Restart keeps every write Redis acknowledged.
+func StartPersistent(t testing.TB) *Server { return startServer(t, true) }
+
+func startServer(t testing.TB, persist bool) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -43,7 +53,7 @@ func Start(t testing.TB) *Server {
 	// once is started again on another port.
 	var lastErr error
 	for range 3 {
-		s, err := start(t, bin)
+		s, err := start(t, bin, persist)
 		if err == nil {
 			return s
 		}
@@ -53,41 +63,74 @@ func Start(t testing.TB) *Server {
 	return nil
 }
 
-func start(t testing.TB, bin string) (*Server, error) {
+func start(t testing.TB, bin string, persist bool) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("find a free port: %w", err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	_, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	s := &Server{Addr: addr, bin: bin, dir: t.TempDir(), persist: persist}
+	t.Cleanup(func() {
+		if s.cmd != nil {
+			s.cmd.Process.Kill() // SIGKILL ends a paused (SIGSTOPped) process too
+			<-s.exited
+		}
+	})
+	if err := s.run(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// run starts redis-server on s.Addr and waits until it answers.
+func (s *Server) run() error {
+	_, port, _ := net.SplitHostPort(s.Addr)
+	args := []string{"--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no", "--dir", s.dir}
+	if s.persist {
+		args = []string{"--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", s.dir}
+	}
+	cmd := exec.Command(s.bin, args...)
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start redis-server: %w", err)
+		return fmt.Errorf("start redis-server: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill() // SIGKILL ends a paused (SIGSTOPped) process too
-		<-exited
-	})
-	s := &Server{Addr: addr, cmd: cmd}
+	s.cmd, s.exited = cmd, exited
 	for deadline := time.Now().Add(startTimeout); ; time.Sleep(20 * time.Millisecond) {
 		select {
 		case <-exited:
-			return nil, fmt.Errorf("redis-server on %s exited at once: %s", addr, strings.TrimSpace(out.String()))
+			return fmt.Errorf("redis-server on %s exited at once: %s", s.Addr, strings.TrimSpace(out.String()))
 		default:
 		}
 		err := s.Ping(time.Second)
 		if err == nil {
-			return s, nil
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("redis-server on %s: %w", addr, err)
+			return fmt.Errorf("redis-server on %s: %w", s.Addr, err)
 		}
 	}
+}
+
+// Restart kills the server (SIGKILL, as a crash would) and, down seconds
+// later, starts it again on the same address and directory: a server from
+// StartPersistent comes back with its data.
+func (s *Server) Restart(t testing.TB, down time.Duration) {
+	t.Helper()
+	s.cmd.Process.Kill()
+	<-s.exited
+	time.Sleep(down)
+	var err error
+	for range 50 { // the port may linger a moment
+		if err = s.run(); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("restart redis-server on %s: %v", s.Addr, err)
 }
 
 // Ping sends PING on a new connection and waits up to timeout for PONG.
