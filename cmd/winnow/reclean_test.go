@@ -2,13 +2,18 @@ package main
 
 import (
 	"bytes"
+	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"winnow/archive"
 )
 
 // outputContents reads every file under out but the state: documents by path,
@@ -105,5 +110,54 @@ func TestRecleanUsage(t *testing.T) {
 	r := runWinnow(t, "", "reclean", "--help")
 	if r.code != 0 || !bytes.Contains([]byte(r.stdout), []byte("Usage: winnow reclean --out DIR")) {
 		t.Errorf("--help: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// A response reached through a redirect is replayed as the page first
+// requested, as the crawl emitted it: article patterns match that URL.
+func TestReplayPagesFollowsRedirectsBack(t *testing.T) {
+	dir := t.TempDir()
+	w, err := archive.Open(archive.Options{Dir: dir, Job: "news"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	exchange := func(u string, status int, hdr http.Header, body string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		res := &http.Response{StatusCode: status, Proto: "HTTP/1.1", Header: hdr}
+		if _, err := w.Archive(req, res, []byte(body), at, "", "", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exchange("http://news.example/2024/01/old.html", 301, http.Header{"Location": {"/story/new"}}, "")
+	exchange("http://news.example/story/new", 200, http.Header{"Content-Type": {"text/html; charset=utf-8"}}, "<p>new</p>")
+	exchange("http://news.example/robots.txt", 404, http.Header{"Content-Type": {"text/plain"}}, "")
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, err := archive.Files([]string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		URL, FinalURL string
+		Status        int
+		Body          string
+		FetchedAt     time.Time
+	}
+	var pages []got
+	for p, err := range replayPages(files, slog.New(slog.DiscardHandler)) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, got{p.URL, p.FinalURL, p.Status, string(p.Body), p.FetchedAt})
+	}
+	want := []got{
+		{"http://news.example/2024/01/old.html", "http://news.example/story/new", 200, "<p>new</p>", at},
+		{"http://news.example/robots.txt", "http://news.example/robots.txt", 404, "", at},
+	}
+	if diff := cmp.Diff(want, pages); diff != "" {
+		t.Errorf("replayed pages (-want +got):\n%s", diff)
 	}
 }
