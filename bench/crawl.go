@@ -40,10 +40,15 @@ func (e *crawlEnv) crawlOnce(s *site, base, who string, round int) (crawlRun, er
 		err error
 	)
 	switch who {
-	case "winnow crawl":
+	case "winnow crawl", "winnow crawl --warc":
 		out := filepath.Join(e.work, fmt.Sprintf("out-%d-%d", s.n, round))
 		args := []string{"crawl", "--allow-private", "--delay", "0", "--parallel", fmt.Sprint(e.parallel),
 			"--depth", fmt.Sprint(e.depth), "--article", articlePattern, "--log-level", "warn", "--out", out}
+		if who == "winnow crawl --warc" {
+			warc := filepath.Join(e.work, fmt.Sprintf("warc-%d-%d", s.n, round))
+			args = append(args, "--warc", warc)
+			defer os.RemoveAll(warc)
+		}
 		if e.cpuprofile != "" && round == 0 {
 			args = append(args, "--cpuprofile", e.cpuprofile)
 		}
@@ -74,7 +79,7 @@ func crawlBench(w io.Writer, e *crawlEnv, s *site, rounds int) (map[string][]cra
 		return nil, err
 	}
 	defer stop()
-	who := []string{"winnow crawl", "colly fetch-only"}
+	who := []string{"winnow crawl", "winnow crawl --warc", "colly fetch-only"}
 	if e.haveScrapy {
 		who = append(who, "Scrapy fetch-only")
 	}
@@ -111,6 +116,11 @@ func crawlBench(w io.Writer, e *crawlEnv, s *site, rounds int) (map[string][]cra
 		}
 		fmt.Fprintf(w, "- winnow ÷ %s, pages/s in the same round: %s\n", peer, fspread(rs, "%.2f"))
 	}
+	var overhead []float64
+	for i := range runs["winnow crawl"] {
+		overhead = append(overhead, 100*(1-runs["winnow crawl --warc"][i].rate()/runs["winnow crawl"][i].rate()))
+	}
+	fmt.Fprintf(w, "- WARC archive overhead (`--warc`), pages/s lost against `winnow crawl` in the same round: %s %% (target ≤ 15 %%)\n", fspread(overhead, "%.1f"))
 	ratio("colly fetch-only")
 	ratio("Scrapy fetch-only")
 	if !e.haveScrapy {

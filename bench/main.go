@@ -157,6 +157,13 @@ func run(o options, w io.Writer) error {
 		return err
 	}
 	done()
+	fmt.Fprintln(w, "\n### Rebuilding the documents: `winnow reclean` against `winnow clean --out`")
+	fmt.Fprintln(w)
+	done = timeIt("reclean comparison")
+	if err := archiveBench(w, env, small, o.crawlRounds); err != nil {
+		return err
+	}
+	done()
 	smallRSS := slices.Max(rssOf(runs["winnow crawl"]))
 	if o.large > 0 {
 		done = timeIt("large crawl")
