@@ -239,8 +239,9 @@ func (c *Cleaner) corroboratePass(paras []para, site []string, v *verdicts) {
 // cueHolds weighs a phrase match that the match alone does not decide
 // against the evidence around it:
 //   - link or interface text (uiLike) is chrome whatever its form;
-//   - an aside line (a credit, a disclosure) holds only there or next to
-//     firm chrome;
+//   - an aside line (a credit, a disclosure) holds only there, next to
+//     firm chrome, or, for a copyright line, when it speaks of the site
+//     itself ("The contents of this site are © …");
 //   - a single sentence holds next to firm chrome, at the article's edge
 //     when it addresses the reader, anywhere when it calls the reader to
 //     act on the page itself ("Follow the latest updates below."), and,
@@ -256,10 +257,14 @@ func (c *Cleaner) cueHolds(paras []para, v *verdicts, i int, f form, site []stri
 		return true
 	}
 	near := firmNeighbour(v, i)
-	if v.kind[i] == kindAside {
-		return near
-	}
 	lower := strings.ToLower(p.text)
+	if v.kind[i] == kindAside {
+		// A copyright line that speaks of the site itself ("The contents
+		// of this site are © …") is the site's legal footer, not a credit
+		// of the story. (Disclosures speak of "this page" too, and the
+		// benchmark's ground truth counts them as the article's.)
+		return near || (v.cue[i] == ruleCopyright && c.rules.self.MatchString(lower))
+	}
 	addr := c.rules.addresses(p.text, lower, site)
 	if ((near || v.kind[i] == kindSpecific) && addr) || (c.rules.callToAct(lower) && c.rules.selfRef(lower, site)) {
 		return true

@@ -370,6 +370,10 @@ func TestParagraphRules(t *testing.T) {
 		{"reported de stays", "de", "Wir verwenden Cookies nur noch mit Zustimmung der Nutzer, sagte der Sprecher des Unternehmens am Dienstag.", ""},
 		{"short prompt with said-like word still goes", "en", "Read more: What the minister said", ruleRelated},
 
+		// a copyright line about the site itself, not a credit of the story
+		{"copyright of the site", "en", "The contents of this site are ©2019 Example Publishing Corp., a subsidiary of Example Holdings, Inc.", ruleCopyright},
+		{"copyright credit of a photo stays", "en", "© Example Photographer", ""},
+
 		// the title repeated as a paragraph
 		{"title repeat", "en", "A headline about the programme", ruleTitle},
 	}
