@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -14,7 +15,9 @@ import (
 //	urls   url -> recorded at (8 bytes, unix ns) + page entry (pageBlob)
 //	order  recorded at (8 bytes) + url -> empty, oldest first
 //	counts fingerprint (8 bytes) -> pages (4 bytes) + article pages (4 bytes)
-//	meta   "pages", "articles" -> count (4 bytes)
+//	meta   "pages", "articles" -> count (4 bytes); "last" -> last recorded (8 bytes)
+//
+// A host not recorded for MaxAge is dropped whole, as its Redis keys expire.
 var (
 	bucketTemplate = []byte("template")
 	bucketTplURLs  = []byte("urls")
@@ -22,6 +25,7 @@ var (
 	bucketTplCount = []byte("counts")
 	keyTplPages    = []byte("pages")
 	keyTplArticles = []byte("articles")
+	keyTplLast     = []byte("last")
 )
 
 type tplBuckets struct{ urls, order, counts, meta *bolt.Bucket }
@@ -119,12 +123,16 @@ func (s *BoltStore) TemplateCounts(ctx context.Context, host, url string, fps []
 func (s *BoltStore) RecordTemplates(ctx context.Context, pages []TemplatePage, lim TemplateLimits) error {
 	lim = lim.withDefaults()
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		var latest time.Time
 		for _, p := range pages {
 			if err := recordTemplate(tx, p, lim); err != nil {
 				return fmt.Errorf("%s: %w", p.URL, err)
 			}
+			if p.At.After(latest) {
+				latest = p.At
+			}
 		}
-		return nil
+		return forgetStaleHosts(tx, latest.Add(-lim.MaxAge))
 	})
 	if err != nil {
 		return fmt.Errorf("record template: %w", err)
@@ -150,6 +158,9 @@ func recordTemplate(tx *bolt.Tx, p TemplatePage, lim TemplateLimits) error {
 		return err
 	}
 	if err := b.add(blob, 1); err != nil {
+		return err
+	}
+	if err := b.meta.Put(keyTplLast, stamp); err != nil {
 		return err
 	}
 	// Forget the oldest pages beyond the window and those too old.
@@ -214,6 +225,36 @@ func (b *tplBuckets) add(blob []byte, d int) error {
 		}
 		v := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(n)), uint32(max(na, 0)))
 		if err := b.counts.Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forgetStaleHosts drops the hosts last recorded before cutoff. It reads
+// one key per host, once per batch.
+func forgetStaleHosts(tx *bolt.Tx, cutoff time.Time) error {
+	top := tx.Bucket(bucketTemplate)
+	if top == nil {
+		return nil
+	}
+	var stale [][]byte
+	err := top.ForEachBucket(func(host []byte) error {
+		hb := top.Bucket(host)
+		meta := hb.Bucket(bucketMeta)
+		if meta == nil {
+			return nil
+		}
+		if v := meta.Get(keyTplLast); len(v) == 8 && int64(binary.BigEndian.Uint64(v)) < cutoff.UnixNano() {
+			stale = append(stale, append([]byte(nil), host...))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, h := range stale {
+		if err := top.DeleteBucket(h); err != nil {
 			return err
 		}
 	}

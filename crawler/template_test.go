@@ -228,3 +228,34 @@ func openForBench(b *testing.B, name string) templateStore {
 	b.Cleanup(func() { s.Close() })
 	return s
 }
+
+// TestTemplateStoreForgetsStaleHosts: in bbolt a host not recorded for
+// MaxAge goes whole when another host is recorded (Redis expires its keys).
+func TestTemplateStoreForgetsStaleHosts(t *testing.T) {
+	s := openTestStore(t)
+	ctx := context.Background()
+	lim := TemplateLimits{MaxAge: 24 * time.Hour}
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	rec := func(host string, at time.Time) {
+		t.Helper()
+		if err := s.RecordTemplates(ctx, []TemplatePage{{Host: host, URL: "/a", FPs: []uint64{1, 2}, Article: true, At: at}}, lim); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec("old.example", t0)
+	rec("new.example", t0.Add(12*time.Hour))
+	if tc, _ := s.TemplateCounts(ctx, "old.example", "/b", []uint64{1}); tc.Pages != 1 {
+		t.Fatalf("old.example within MaxAge: %+v", tc)
+	}
+	rec("new.example", t0.Add(25*time.Hour))
+	tc, err := s.TemplateCounts(ctx, "old.example", "/b", []uint64{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(TemplateCounts{Count: []int{0}, Articles: []int{0}}, tc); diff != "" {
+		t.Errorf("old.example after MaxAge (-want +got):\n%s", diff)
+	}
+	if tc, _ := s.TemplateCounts(ctx, "new.example", "/b", []uint64{1}); tc.Pages != 1 {
+		t.Errorf("new.example: %+v", tc)
+	}
+}
