@@ -84,6 +84,7 @@ func cmdClean(ctx context.Context, args []string, s streams) error {
 		if o.out != "" {
 			return runCleanOut(ctx, o, s)
 		}
+		tuneOneShotGC()
 		return runCleanOne(o, s)
 	})
 }
