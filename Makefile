@@ -61,8 +61,9 @@ promtool:
 ## crawl of a generated 2,000-article loopback site by winnow, colly and
 ## Scrapy, and whole-process start-up. BENCH_FLAGS passes flags to bench/
 ## (e.g. BENCH_FLAGS='-crawl-rounds 3'; `cd bench && go run . -h` lists them).
+## -mod=mod: bench/ follows winnow's own dependencies as they change.
 bench: bench-deps
-	cd bench && $(GO) run . -repo $(CURDIR) -out results.md $(BENCH_FLAGS)
+	cd bench && $(GO) run -mod=mod . -repo $(CURDIR) -out results.md $(BENCH_FLAGS)
 
 ## bench-large: the same, plus a 20,000-article crawl for the RSS growth check.
 bench-large:
