@@ -576,13 +576,16 @@ func (c *Crawler) conditional(it Item) bool {
 
 // emitPage calls emit and counts pages it reports as failed.
 func (c *Crawler) emitPage(ctx context.Context, emit func(context.Context, Page) error, p Page) error {
+	u := p.URL
+	// p is not used after the call, so this frame does not keep the page's
+	// tree alive while the receiver finishes with it.
 	err := emit(ctx, p)
 	switch {
 	case err == nil:
 		c.emitted.Add(1)
 	case errors.Is(err, ErrPageFailed):
 		c.pageErrs.Add(1)
-		c.log.Warn("page failed", "url", p.URL, "err", err)
+		c.log.Warn("page failed", "url", u, "err", err)
 	}
 	return err
 }

@@ -202,8 +202,11 @@ func (r *Runner) run(ctx context.Context, runID string, opts RunOptions, progres
 				// A page handed over is finished even when the run is
 				// cancelled: it is written whole and then marked done, so a
 				// shutdown loses no work and a restart does not redo it.
-				o := r.process(context.WithoutCancel(gctx), log, opts, pj.page, cold)
-				pj.done <- o.err
+				// The worker keeps no copy of the page: its parsed tree
+				// is garbage once cleaned, while the document is written.
+				page, done := pj.page, pj.done
+				o := r.process(context.WithoutCancel(gctx), log, opts, page, cold)
+				done <- o.err
 				results <- o // the tally reads until results is closed
 			}
 			return nil
@@ -242,13 +245,13 @@ func (r *Runner) run(ctx context.Context, runID string, opts RunOptions, progres
 	}()
 
 	emit := func(ctx context.Context, p crawler.Page) error {
-		pj := pageJob{page: p, done: make(chan error, 1)}
+		done := make(chan error, 1)
 		select {
-		case jobs <- pj:
+		case jobs <- pageJob{page: p, done: done}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		return <-pj.done // the worker always answers, cancelled or not
+		return <-done // the worker always answers, cancelled or not
 	}
 	crawlErr := cr.Run(ctx, emit)
 	close(jobs)
