@@ -4,10 +4,37 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
+
+	"winnow/cleaner/internal/phrasedata"
 )
+
+// TestPhraseTableFresh: phrases_table.go is what the phrase files give, and
+// names only rules the cleaner has.
+func TestPhraseTableFresh(t *testing.T) {
+	es, err := phrasedata.Load(os.DirFS("phrases"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []phraseGroup
+	for _, g := range phrasedata.Groups(es) {
+		want = append(want, phraseGroup{rule: g.Rule, kind: phraseKind(g.Kind), max: g.Max, source: g.Source, needs: g.Needs})
+	}
+	if diff := cmp.Diff(want, phraseTable, cmp.AllowUnexported(phraseGroup{})); diff != "" {
+		t.Errorf("phrases_table.go is stale; run go generate ./cleaner (-want +got):\n%s", diff)
+	}
+	for _, e := range es {
+		if !slices.Contains(paragraphRules, e.Rule) {
+			t.Errorf("%s: entry %q names rule %q, which the cleaner does not have", e.File, e.Pattern, e.Rule)
+		}
+	}
+}
 
 // TestPhraseData checks every entry of phrases/*.yaml: it fires on the
 // example it was written for, and an entry that holds on its own (a shape,
@@ -16,7 +43,7 @@ import (
 // the benchmark's ground truth. Cues may match news sentences; the filter
 // weighs them (TestNegativeCorpus checks that none is removed).
 func TestPhraseData(t *testing.T) {
-	entries, err := loadPhrases(phraseFiles)
+	entries, err := phrasedata.Load(os.DirFS("phrases"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,9 +53,10 @@ func TestPhraseData(t *testing.T) {
 	negative := negativeParagraphs(t)
 	rs := newRuleSet()
 	for _, e := range entries {
-		name := e.file + ": " + e.Rule + ": " + e.Example
+		name := e.File + ": " + e.Rule + ": " + e.Example
 		t.Run(name, func(t *testing.T) {
-			single := compilePhrases([]phraseEntry{e})[0]
+			g := phrasedata.Groups([]phrasedata.Entry{e})[0]
+			single := phrase{phraseGroup: phraseGroup{needs: g.Needs}, re: regexp.MustCompile(g.Source)}
 			lower := strings.ToLower(e.Example)
 			if n := utf8.RuneCountInString(e.Example); n > e.Max {
 				t.Errorf("example has %d characters, over the entry's max %d", n, e.Max)
@@ -36,7 +64,7 @@ func TestPhraseData(t *testing.T) {
 			if !single.re.MatchString(lower) || (single.needs != nil && !containsAny(lower, single.needs)) {
 				t.Errorf("pattern %q does not fire on its example %q", e.Pattern, e.Example)
 			}
-			if e.Kind != kindShape && e.Kind != kindSpecific {
+			if e.Kind != phrasedata.Shape && e.Kind != phrasedata.Specific {
 				return
 			}
 			for _, p := range negative {
@@ -44,7 +72,7 @@ func TestPhraseData(t *testing.T) {
 				if utf8.RuneCountInString(p) > e.Max || !single.re.MatchString(lp) {
 					continue
 				}
-				if e.Kind == kindSpecific && formOf(p) == formProse {
+				if e.Kind == phrasedata.Specific && formOf(p) == formProse {
 					continue // specific wordings on prose need the reader addressed too
 				}
 				if rs.reported(p, lp) {
