@@ -154,6 +154,10 @@ func extractBench(w io.Writer, dir string, rounds int) ([]extractRow, error) {
 		}
 		fmt.Fprintf(w, "| %s | %.2f | %.0f | %.0f | %s | %d |\n", r.name, r.msPerPage, r.allocsPerPage, r.kibPerPage, q, r.errors)
 	}
-	fmt.Fprintf(w, "\n- winnow cleaner ÷ plain readeck/go-readability/v2, ms/page: **%.2f** (target ≤ 1.0)\n", rows[1].msPerPage/rows[2].msPerPage)
+	perPage := map[string]float64{}
+	for _, r := range rows {
+		perPage[r.name] = r.msPerPage
+	}
+	fmt.Fprintf(w, "\n- winnow cleaner ÷ plain readeck/go-readability/v2, ms/page: **%.2f** (target ≤ 1.0)\n", perPage["winnow cleaner"]/perPage["readeck/go-readability/v2"])
 	return rows, nil
 }
