@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -614,6 +615,7 @@ func TestConfigsLoad(t *testing.T) {
 		{name: "compose", path: "compose/winnow.yaml", tokenFile: "/run/winnow/token", backend: "bolt"},
 		{name: "compose redis", path: "compose/winnow-redis.yaml", tokenFile: "/run/winnow/token", backend: "redis"},
 		{name: "kubernetes", path: "kubernetes/winnow.yaml", tokenFile: "/run/secrets/winnow/token", backend: "bolt"},
+		{name: "kubernetes distributed", path: "kubernetes-distributed/winnow.yaml", tokenFile: "/run/secrets/winnow/token", backend: "redis"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -660,8 +662,11 @@ func TestCompose(t *testing.T) {
 			t.Errorf("no %s service", svc)
 		}
 	}
-	if got := list(c, "services", "redis", "profiles"); len(got) != 1 || got[0] != "redis" {
-		t.Errorf("redis profiles %v, want [redis]", got)
+	if got := list(c, "services", "redis", "profiles"); len(got) != 2 || got[0] != "redis" || got[1] != "distributed" {
+		t.Errorf("redis profiles %v, want [redis distributed]", got)
+	}
+	if got := list(c, "services", "winnow-replica", "profiles"); len(got) != 1 || got[0] != "distributed" {
+		t.Errorf("winnow-replica profiles %v, want [distributed]", got)
 	}
 	if got := str(c, "services", "winnow", "build", "dockerfile"); got != "deploy/Dockerfile" {
 		t.Errorf("winnow dockerfile %q", got)
@@ -924,6 +929,7 @@ func TestComposeConfig(t *testing.T) {
 	}{
 		{name: "default", args: []string{"config"}, wantConf: "/etc/winnow/winnow.yaml"},
 		{name: "redis profile", args: []string{"--profile", "redis", "config"}, env: "WINNOW_CONFIG=winnow-redis.yaml", wantConf: "/etc/winnow/winnow-redis.yaml"},
+		{name: "distributed profile", args: []string{"--profile", "distributed", "config"}, env: "WINNOW_CONFIG=winnow-redis.yaml", wantConf: "/etc/winnow/winnow-redis.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -947,10 +953,109 @@ func TestComposeConfig(t *testing.T) {
 			if !slices.Contains(cmdline, any(tt.wantConf)) {
 				t.Errorf("winnow command %v, want it to load %s", cmdline, tt.wantConf)
 			}
-			if tt.name == "redis profile" && get(resolved, "services", "redis") == nil {
-				t.Error("redis service missing with --profile redis")
+			if tt.name != "default" && get(resolved, "services", "redis") == nil {
+				t.Errorf("redis service missing with %v", tt.args)
+			}
+			if tt.name == "distributed profile" {
+				rep := get(resolved, "services", "winnow-replica")
+				if rep == nil {
+					t.Fatal("winnow-replica service missing with --profile distributed")
+				}
+				// winnow plus the replicas: three daemons on one Redis and config.
+				if n := fmt.Sprint(get(rep, "deploy", "replicas")); n != "2" {
+					t.Errorf("winnow-replica replicas %s, want 2 (three daemons with winnow)", n)
+				}
+				if c := list(rep, "command"); !slices.Contains(c, any(tt.wantConf)) {
+					t.Errorf("winnow-replica command %v, want it to load %s", c, tt.wantConf)
+				}
 			}
 		})
+	}
+}
+
+// TestKustomizeDistributed renders the distributed overlay: three replicas
+// of the Deployment on the Redis StatefulSet, a PodDisruptionBudget that
+// selects them, the config from a ConfigMap with the Redis backend, the
+// token from the Secret, and a volume the replicas can share.
+func TestKustomizeDistributed(t *testing.T) {
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("kubectl not installed (apt-get install kubernetes-client); CI=true so this is a failure")
+		}
+		t.Skip("kubectl not installed: skipping the kustomize build of the distributed overlay")
+	}
+	var stderr strings.Builder
+	cmd := exec.Command(kubectl, "kustomize", "kubernetes-distributed")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize kubernetes-distributed: %v\n%s", err, stderr.String())
+	}
+	dec := yaml.NewDecoder(strings.NewReader(string(out)))
+	byKind := map[string][]map[string]any{}
+	for {
+		var doc map[string]any
+		if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatalf("kustomize output: %v", err)
+		}
+		byKind[str(doc, "kind")] = append(byKind[str(doc, "kind")], doc)
+	}
+	one := func(kind string) map[string]any {
+		if len(byKind[kind]) != 1 {
+			t.Fatalf("%d %s objects, want 1", len(byKind[kind]), kind)
+		}
+		return byKind[kind][0]
+	}
+	dep, sts, pdb, cm, pvc := one("Deployment"), one("StatefulSet"), one("PodDisruptionBudget"), one("ConfigMap"), one("PersistentVolumeClaim")
+	if n := get(dep, "spec", "replicas"); fmt.Sprint(n) != "3" {
+		t.Errorf("Deployment replicas %v, want 3", n)
+	}
+	if s := str(dep, "spec", "strategy", "type"); s != "RollingUpdate" {
+		t.Errorf("Deployment strategy %q, want RollingUpdate (replicas hand their work over)", s)
+	}
+	podLabels := get(dep, "spec", "template", "metadata", "labels").(map[string]any)
+	for k, v := range get(pdb, "spec", "selector", "matchLabels").(map[string]any) {
+		if podLabels[k] != v {
+			t.Errorf("PodDisruptionBudget selects %s=%v, which the winnow pods do not have", k, v)
+		}
+	}
+	if m := fmt.Sprint(get(pdb, "spec", "minAvailable")); m != "2" {
+		t.Errorf("PodDisruptionBudget minAvailable %s, want 2", m)
+	}
+	if str(sts, "metadata", "name") != "redis" {
+		t.Errorf("StatefulSet %q, want redis", str(sts, "metadata", "name"))
+	}
+	if modes := list(pvc, "spec", "accessModes"); !slices.Contains(modes, any("ReadWriteMany")) {
+		t.Errorf("output volume access modes %v, want ReadWriteMany (the replicas share it)", modes)
+	}
+	var cfgText string
+	for _, v := range get(cm, "data").(map[string]any) {
+		cfgText = v.(string)
+	}
+	var cfgDoc map[string]any
+	if err := yaml.Unmarshal([]byte(cfgText), &cfgDoc); err != nil {
+		t.Fatal(err)
+	}
+	if b, a := str(cfgDoc, "state", "backend"), str(cfgDoc, "state", "addr"); b != "redis" || a != "redis:6379" {
+		t.Errorf("config state %s %s, want redis at the StatefulSet's service redis:6379", b, a)
+	}
+	var svcRedis bool
+	for _, svc := range byKind["Service"] {
+		svcRedis = svcRedis || str(svc, "metadata", "name") == "redis"
+	}
+	if !svcRedis {
+		t.Error("no redis Service for the StatefulSet")
+	}
+	var token, config bool
+	for _, v := range list(dep, "spec", "template", "spec", "volumes") {
+		token = token || str(v, "secret", "secretName") == "winnow-token"
+		config = config || str(v, "configMap", "name") == str(cm, "metadata", "name")
+	}
+	if !token || !config {
+		t.Errorf("Deployment volumes: token Secret %v, generated ConfigMap %v; want both", token, config)
 	}
 }
 

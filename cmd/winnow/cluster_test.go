@@ -36,7 +36,7 @@ type clusterSite struct {
 
 const clusterPerSection = 40
 
-func newClusterSite(t *testing.T, n int, delay time.Duration) *clusterSite {
+func newClusterSite(t testing.TB, n int, delay time.Duration) *clusterSite {
 	t.Helper()
 	s := &clusterSite{n: n, delay: delay, hits: map[string]int{}}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -152,7 +152,7 @@ jobs:
 
 // startCluster starts n daemons on one Redis, each with its own output
 // directory, and waits until each answers /readyz.
-func startCluster(t *testing.T, n int, site, redisAddr, schedule string, parallel int) ([]*daemonProc, []string) {
+func startCluster(t testing.TB, n int, site, redisAddr, schedule string, parallel int) ([]*daemonProc, []string) {
 	t.Helper()
 	var ds []*daemonProc
 	var outs []string
@@ -173,7 +173,7 @@ func startCluster(t *testing.T, n int, site, redisAddr, schedule string, paralle
 
 // documentsByID counts each document id (file name) across the replicas'
 // output directories, and the documents of each directory.
-func documentsByID(t *testing.T, outs []string) (ids map[string]int, perReplica []int) {
+func documentsByID(t testing.TB, outs []string) (ids map[string]int, perReplica []int) {
 	t.Helper()
 	ids = map[string]int{}
 	for _, out := range outs {

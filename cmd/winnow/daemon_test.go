@@ -102,7 +102,7 @@ jobs:
 
 // daemonProc is a `winnow daemon` started by a test.
 type daemonProc struct {
-	t    *testing.T
+	t    testing.TB
 	cmd  *exec.Cmd
 	addr string // bound HTTP address, from the "listening" log line
 	done chan struct{}
@@ -113,7 +113,7 @@ type daemonProc struct {
 	raw  strings.Builder
 }
 
-func writeFile(t *testing.T, path, data string) string {
+func writeFile(t testing.TB, path, data string) string {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func writeFile(t *testing.T, path, data string) string {
 
 // startDaemon runs `winnow daemon --config cfgPath` and waits until it
 // listens.
-func startDaemon(t *testing.T, cfgPath string) *daemonProc {
+func startDaemon(t testing.TB, cfgPath string) *daemonProc {
 	t.Helper()
 	d := &daemonProc{t: t, done: make(chan struct{})}
 	d.cmd = exec.Command(winnowBin, "daemon", "--config", cfgPath, "--log-format", "json", "--log-level", "debug")
@@ -229,7 +229,7 @@ func (d *daemonProc) get(path string) (int, string) {
 	return httpDo(d.t, "GET", "http://"+d.addr+path, "")
 }
 
-func httpDo(t *testing.T, method, url, token string) (int, string) {
+func httpDo(t testing.TB, method, url, token string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
@@ -279,7 +279,7 @@ func (d *daemonProc) jobs() jobsStatus {
 }
 
 // eventually polls cond every 50ms until it holds or limit passes.
-func eventually(t *testing.T, limit time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, limit time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for !cond() {
@@ -291,7 +291,7 @@ func eventually(t *testing.T, limit time.Duration, what string, cond func() bool
 }
 
 // outputFiles lists the document files under out and any temp files.
-func outputFiles(t *testing.T, out string) (docs, temps []string) {
+func outputFiles(t testing.TB, out string) (docs, temps []string) {
 	t.Helper()
 	filepath.WalkDir(out, func(path string, e fs.DirEntry, err error) error {
 		if err != nil {

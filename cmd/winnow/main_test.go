@@ -50,7 +50,7 @@ type result struct {
 }
 
 // runWinnow runs the built binary to completion with stdin and args.
-func runWinnow(t *testing.T, stdin string, args ...string) result {
+func runWinnow(t testing.TB, stdin string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(winnowBin, args...)
 	cmd.Stdin = strings.NewReader(stdin)
