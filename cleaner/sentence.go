@@ -80,6 +80,10 @@ func endsAsSentence(s string) bool {
 }
 
 func cjkForm(s string, n int) form {
+	// Bars and brackets are a toolbar's ("[ 登录 | 注册 ]"), not prose's.
+	if strings.ContainsAny(s, "|｜[]［］【】") {
+		return formLabel
+	}
 	full := strings.ContainsAny(s, "。！？!?")
 	clause := strings.ContainsAny(s, "，、；")
 	switch {
