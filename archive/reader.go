@@ -67,10 +67,10 @@ func Files(paths []string) ([]string, error) {
 // (gzipped or not), in file order. Request, revisit and other records are
 // skipped. fn's error stops the read and is returned.
 func ReadResponses(path string, fn func(Response) error) error {
-	// Lenient and fast: no digest checks, but HTTP blocks parsed.
+	// The library's default policies (problems noted, not fatal): with
+	// violations ignored it hands back only the first buffer of a payload.
 	libMu.Lock() // the reader's options are made once, here
-	r, err := gowarc.NewWarcFileReader(path, 0, gowarc.WithSyntaxErrorPolicy(gowarc.ErrIgnore),
-		gowarc.WithSpecViolationPolicy(gowarc.ErrIgnore), gowarc.WithUnknownRecordTypePolicy(gowarc.ErrIgnore))
+	r, err := gowarc.NewWarcFileReader(path, 0)
 	libMu.Unlock()
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
@@ -114,6 +114,7 @@ func response(wr gowarc.WarcRecord) (Response, error) {
 	if !ok {
 		return res, fmt.Errorf("response %s: not an HTTP response", res.URI)
 	}
+
 	res.Status = blk.HttpStatusCode()
 	if hh := blk.HttpHeader(); hh != nil {
 		res.Header = *hh
