@@ -371,6 +371,12 @@ func (c *Crawler) dispatch(ctx context.Context, work chan<- Item, done <-chan fi
 		if len(buf) == 0 && !limitHit {
 			buf, err = c.store.Frontier(ctx, c.opts.Job, cursor, batch)
 			if err != nil {
+				// Workers still owe an answer for the items in flight (a
+				// worker may finish one and take the next before its
+				// answer is read): take them all, or a worker blocks.
+				for ; inflight > 0; inflight-- {
+					<-done
+				}
 				return false, err
 			}
 			if len(buf) > 0 {

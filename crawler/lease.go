@@ -152,8 +152,9 @@ func (c *Crawler) dispatchLeased(ctx context.Context, sf sharedFrontier, work ch
 		if len(buf) < c.opts.Parallel && !limitHit && idle == nil {
 			items, remaining, seeded, err := sf.Lease(ctx, c.opts.Job, batch-len(buf), ttl)
 			if err != nil {
+				drain(ctx, done, inflight, held)
 				if ctx.Err() != nil {
-					return drain(ctx, done, inflight, held)
+					return false, nil
 				}
 				return false, fmt.Errorf("lease frontier of %s: %w", c.opts.Job, err)
 			}
