@@ -128,13 +128,29 @@ func run(o options, w io.Writer) error {
 	fmt.Fprintf(w, "Measured by `make bench` (bench/, a module of its own) on %s.\n\n", started.UTC().Format("2006-01-02 15:04 MST"))
 	machine(w, repo, scrapyVersion)
 
+	// targets collects each issue target against this run's figures.
+	var targets []string
+	target := func(what string, ok bool) {
+		verdict := "not met"
+		if ok {
+			verdict = "met"
+		}
+		targets = append(targets, fmt.Sprintf("- %s: **%s**", what, verdict))
+	}
 	if !o.skipExtract {
 		fmt.Fprintln(w, "\n## (a) Extraction in process")
 		fmt.Fprintln(w)
 		done = timeIt("extractors in process")
-		if _, err := extractBench(w, dataset, o.rounds); err != nil {
+		rows, err := extractBench(w, dataset, o.rounds)
+		if err != nil {
 			return err
 		}
+		perPage := map[string]float64{}
+		for _, r := range rows {
+			perPage[r.name] = r.msPerPage
+		}
+		ratio := perPage["winnow cleaner"] / perPage["readeck/go-readability/v2"]
+		target(fmt.Sprintf("cleaner ÷ plain readeck go-readability, ms/page in process ≤ 1.0: %.2f", ratio), ratio <= 1.0)
 		done()
 	}
 
@@ -165,6 +181,22 @@ func run(o options, w io.Writer) error {
 	}
 	done()
 	smallRSS := slices.Max(rssOf(runs["winnow crawl"]))
+	for _, c := range []struct {
+		peer string
+		min  float64
+	}{{"colly fetch-only", 0.60}, {"Scrapy fetch-only", 3}} {
+		if len(runs[c.peer]) == 0 {
+			continue
+		}
+		var rs []float64
+		for i := range runs["winnow crawl"] {
+			rs = append(rs, runs["winnow crawl"][i].rate()/runs[c.peer][i].rate())
+		}
+		slices.Sort(rs)
+		med := rs[len(rs)/2]
+		target(fmt.Sprintf("winnow crawl ÷ %s pages/s ≥ %.2f (median round): %.2f", c.peer, c.min, med), med >= c.min)
+	}
+	target(fmt.Sprintf("winnow crawl peak RSS ≤ 60 MiB at %d articles (highest round): %.1f MiB", o.articles, smallRSS), smallRSS <= 60)
 	if o.large > 0 {
 		done = timeIt("large crawl")
 		large := newSite(o.large, tpls, titles)
@@ -179,6 +211,7 @@ func run(o options, w io.Writer) error {
 			return err
 		}
 		done()
+		target(fmt.Sprintf("peak RSS at %d articles ≤ 1.10 × at %d: %.2f", o.large, o.articles, r.rssMiB()/smallRSS), r.rssMiB()/smallRSS <= 1.10)
 		fmt.Fprintf(w, "\nRSS growth: winnow crawl of a %d-article site: %d pages, %.1f pages/s, %.2f ms CPU/page, peak RSS %.1f MiB = **%.2f×** the %d-article crawl's highest (target ≤ 1.10)\n",
 			o.large, r.fetched, r.rate(), 1000*r.cpuPerPage(), r.rssMiB(), r.rssMiB()/smallRSS, o.articles)
 	}
@@ -186,10 +219,18 @@ func run(o options, w io.Writer) error {
 	fmt.Fprintln(w, "\n## (c) Whole processes")
 	fmt.Fprintln(w)
 	done = timeIt("whole processes")
-	if err := procBench(w, bin, dataset, work, o.procRuns); err != nil {
+	procs, err := procBench(w, bin, dataset, work, o.procRuns)
+	if err != nil {
 		return err
 	}
 	done()
+	if len(procs) == 2 {
+		target(fmt.Sprintf("`winnow version` ≤ 30 ms and ≤ 25 MiB: %.1f ms, %.1f MiB", procs[0].ms, procs[0].mib), procs[0].ms <= 30 && procs[0].mib <= 25)
+		target(fmt.Sprintf("`winnow clean` of one page ≤ 60 ms: %.1f ms", procs[1].ms), procs[1].ms <= 60)
+	}
+	fmt.Fprintln(w, "\n## Targets (issue 10) against this run")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, strings.Join(targets, "\n"))
 	fmt.Fprintf(w, "\nThe whole run took %.0f s.\n", time.Since(started).Seconds())
 	return nil
 }
@@ -235,16 +276,20 @@ func sizes(s *site) string {
 
 // procBench runs `winnow version` and `winnow clean` of one benchmark page
 // as whole processes.
-func procBench(w io.Writer, bin, dataset, work string, runs int) error {
+// procFigure is one whole-process measurement: median wall, highest RSS.
+type procFigure struct{ ms, mib float64 }
+
+func procBench(w io.Writer, bin, dataset, work string, runs int) ([]procFigure, error) {
 	files, err := filepath.Glob(filepath.Join(dataset, "html", "*.html.gz"))
 	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no benchmark pages in %s: %v", dataset, err)
+		return nil, fmt.Errorf("no benchmark pages in %s: %v", dataset, err)
 	}
 	slices.Sort(files)
 	page := filepath.Join(work, "page.html")
 	if err := gunzip(files[0], page); err != nil {
-		return err
+		return nil, err
 	}
+	var out []procFigure
 	fmt.Fprintln(w, "| command | median wall ms | highest peak RSS MiB | runs |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|")
 	for _, c := range []struct {
@@ -259,15 +304,17 @@ func procBench(w io.Writer, bin, dataset, work string, runs int) error {
 		for range runs {
 			p, err := runProc(work, nil, bin, c.args...)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			walls = append(walls, p.wall)
 			rss = max(rss, p.rssKiB)
 		}
 		slices.Sort(walls)
-		fmt.Fprintf(w, "| `%s` | %.1f | %.1f | %d |\n", c.label, float64(walls[len(walls)/2].Microseconds())/1000, float64(rss)/1024, runs)
+		f := procFigure{ms: float64(walls[len(walls)/2].Microseconds()) / 1000, mib: float64(rss) / 1024}
+		out = append(out, f)
+		fmt.Fprintf(w, "| `%s` | %.1f | %.1f | %d |\n", c.label, f.ms, f.mib, runs)
 	}
-	return nil
+	return out, nil
 }
 
 func gunzip(src, dst string) error {
