@@ -113,7 +113,7 @@ func (g *redisGate) acquire(ctx context.Context, host string) error {
 	delay := max(g.delay, g.delays[host])
 	g.mu.Unlock()
 	token := g.s.owner + ":" + strconv.FormatUint(g.seq.Add(1), 10)
-	backoff := 2 * time.Millisecond
+	backoff := 10 * time.Millisecond
 	for {
 		rel := g.takePending()
 		keys := []string{g.slotsKey(host), g.nextKey(host)}
@@ -180,7 +180,7 @@ func (g *redisGate) renew(ctx context.Context) error {
 }
 
 // releaseDelay is how long a release waits for an acquire to carry it.
-const releaseDelay = 10 * time.Millisecond
+const releaseDelay = 25 * time.Millisecond
 
 func (g *redisGate) release(host string) {
 	g.mu.Lock()
