@@ -48,9 +48,9 @@ func (s *Sink) writeLine(n normalized, sum, job string) (Result, error) {
 		return Duplicate, nil
 	}
 	s.mu.Lock()
-	old, known := s.byURL[n.canonical]
+	old, known := s.byURL[keyOf(n.canonical)]
 	s.mu.Unlock()
-	if known && old == sum {
+	if known && old == keyOf(sum) {
 		return Unchanged, nil
 	}
 	res := Written

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,8 +84,8 @@ type Sink struct {
 	mu       sync.Mutex
 	closed   bool
 	manifest *os.File
-	byHash   map[string]string // text sha256 -> canonical URL holding that text
-	byURL    map[string]string // canonical URL -> text sha256 last recorded in the manifest
+	byHash   map[memKey]memKey // text sha256 -> canonical URL holding that text
+	byURL    map[memKey]memKey // canonical URL -> text sha256 last recorded in the manifest
 	paths    map[string]*pathLock
 	dirs     map[string]bool // host directories known to exist
 	// lineFiles: jsonl files this sink has checked for a torn tail.
@@ -116,8 +117,8 @@ func NewSink(dir, format string, opts ...Option) (*Sink, error) {
 		dir:    dir,
 		format: format,
 		log:    slog.New(slog.DiscardHandler),
-		byHash: make(map[string]string),
-		byURL:  make(map[string]string),
+		byHash: make(map[memKey]memKey),
+		byURL:  make(map[memKey]memKey),
 		paths:  make(map[string]*pathLock),
 		dirs:   make(map[string]bool),
 
@@ -209,13 +210,26 @@ func (s *Sink) recordLine(m manifestLine) {
 // record notes that canonical now holds the text with hash sum. Callers hold mu
 // (or own s exclusively).
 func (s *Sink) record(canonical, sum string) {
-	if old, ok := s.byURL[canonical]; ok && old != sum && s.byHash[old] == canonical {
+	u, h := keyOf(canonical), keyOf(sum)
+	if old, ok := s.byURL[u]; ok && old != h && s.byHash[old] == u {
 		delete(s.byHash, old)
 	}
-	s.byURL[canonical] = sum
-	if _, ok := s.byHash[sum]; !ok {
-		s.byHash[sum] = canonical
+	s.byURL[u] = h
+	if _, ok := s.byHash[h]; !ok {
+		s.byHash[h] = u
 	}
+}
+
+// memKey stands for a canonical URL or a text hash in the sink's indexes:
+// the first 16 bytes of SHA-256 of the string. The indexes hold an entry
+// for every document the output has, so they are kept to fixed-size,
+// pointer-free entries (32 bytes) instead of two strings each; only
+// equality is ever asked of them (a collision needs about 2^64 entries).
+type memKey [16]byte
+
+func keyOf(s string) memKey {
+	sum := sha256.Sum256([]byte(s))
+	return memKey(sum[:16])
 }
 
 // Write writes doc to <dir>/<host>/<id>.<format> and appends its manifest
@@ -287,21 +301,22 @@ func (s *Sink) Write(ctx context.Context, job string, doc cleaner.Document) (Res
 // of the same text under another URL sees it. dup: another URL holds it.
 // release gives up a new claim when the write fails.
 func (s *Sink) claimHash(canonical, sum string) (release func(), dup bool) {
+	u, h := keyOf(canonical), keyOf(sum)
 	s.mu.Lock()
-	holder, held := s.byHash[sum]
-	if held && holder != canonical {
+	holder, held := s.byHash[h]
+	if held && holder != u {
 		s.mu.Unlock()
 		return nil, true
 	}
 	if !held {
-		s.byHash[sum] = canonical
+		s.byHash[h] = u
 	}
 	s.mu.Unlock()
 	return func() {
 		if !held {
 			s.mu.Lock()
-			if s.byHash[sum] == canonical {
-				delete(s.byHash, sum)
+			if s.byHash[h] == u {
+				delete(s.byHash, h)
 			}
 			s.mu.Unlock()
 		}
@@ -343,7 +358,7 @@ func (s *Sink) write(ctx context.Context, n normalized, sum, rel, job string) (R
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if res == Unchanged && s.byURL[n.canonical] == sum {
+	if cur, ok := s.byURL[keyOf(n.canonical)]; res == Unchanged && ok && cur == keyOf(sum) {
 		return Unchanged, nil
 	}
 	if err := s.appendManifest(n, sum, rel, job); err != nil {
@@ -586,8 +601,8 @@ func (s *Sink) HeldByOther(doc cleaner.Document) bool {
 	sum := hashText(n.text)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h, ok := s.byHash[sum]
-	return ok && h != n.canonical
+	h, ok := s.byHash[keyOf(sum)]
+	return ok && h != keyOf(n.canonical)
 }
 
 // Dir is the output directory.
