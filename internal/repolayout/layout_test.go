@@ -95,4 +95,3 @@ func repoRoot(t *testing.T) string {
 	}
 	return strings.TrimSpace(string(out))
 }
-
