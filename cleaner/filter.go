@@ -348,16 +348,8 @@ func uiLike(p para) bool {
 	return p.ui || (p.runes > 0 && p.linkRunes*2 >= p.runes)
 }
 
-// isPromptLike: rules that match words a news story may quote or report
-// on (subscriptions, ad blockers, sign-ups, "read more").
-func isPromptLike(r string) bool {
-	switch r {
-	case ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleNewsletter, ruleComments, ruleShare, ruleVideo, ruleEvent, ruleRelated, ruleUpdate, ruleApp:
-		return true
-	}
-	return false
-}
-
+// isPromptRule: prompts a short label or question ("Need help?") may stand
+// right before.
 func isPromptRule(r string) bool {
 	switch r {
 	case ruleLogin, rulePaywall, ruleCookie, ruleAdblock, ruleNewsletter, ruleComments, ruleShare:
