@@ -259,25 +259,7 @@ func TestCrawlKillAndResume(t *testing.T) {
 	args := []string{"crawl", "--allow-private", "--delay", "0", "--parallel", "4", "--log-level", "warn",
 		"--article", `/\d{4}/\d{2}/`, "--out", out, site.URL + "/"}
 
-	cmd := exec.Command(winnowBin, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for manifestLines(out) < 60 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("crawl wrote too little in 60s; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	killCrawlAfter(t, args, out, 60)
 	killedAt := len(readManifest(t, out))
 	if killedAt >= n {
 		t.Fatalf("crawl finished (%d documents) before it could be killed", killedAt)
@@ -520,4 +502,30 @@ func TestCrawlFilters(t *testing.T) {
 			}
 		})
 	}
+}
+
+// killCrawlAfter starts `winnow args...` and SIGKILLs it once the manifest
+// under out has at least lines lines, failing the test when the crawl has
+// not written that many within 60 s.
+func killCrawlAfter(t *testing.T, args []string, out string, lines int) {
+	t.Helper()
+	cmd := exec.Command(winnowBin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for manifestLines(out) < lines {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("crawl wrote too little in 60s; stderr:\n%s", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL
+		t.Fatal(err)
+	}
+	cmd.Wait()
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,25 +51,7 @@ func TestCrawlJSONLKill(t *testing.T) {
 	out := t.TempDir()
 	args := []string{"crawl", "--allow-private", "--delay", "0", "--parallel", "4", "--log-level", "warn",
 		"--format", "jsonl", "--job", "news", "--article", `/\d{4}/\d{2}/`, "--out", out, site.URL + "/"}
-	cmd := exec.Command(winnowBin, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for manifestLines(out) < 20 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("crawl wrote too little in 60s; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	killCrawlAfter(t, args, out, 20)
 	killedAt := len(jsonlRecords(t, out))
 	if killedAt >= n {
 		t.Fatalf("crawl finished (%d documents) before it could be killed", killedAt)

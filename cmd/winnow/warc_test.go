@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,25 +42,7 @@ func TestCrawlWARCKillAndResume(t *testing.T) {
 	args := []string{"crawl", "--allow-private", "--delay", "0", "--parallel", "4", "--log-level", "warn",
 		"--article", `/\d{4}/\d{2}/`, "--out", out, "--warc", warc, site.URL + "/"}
 
-	cmd := exec.Command(winnowBin, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for manifestLines(out) < 40 {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("crawl wrote too little in 60s; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if err := cmd.Process.Kill(); err != nil { // SIGKILL
-		t.Fatal(err)
-	}
-	cmd.Wait()
+	killCrawlAfter(t, args, out, 40)
 	if manifestLines(out) >= n {
 		t.Fatal("crawl finished before it could be killed")
 	}
