@@ -978,20 +978,7 @@ func TestComposeConfig(t *testing.T) {
 // selects them, the config from a ConfigMap with the Redis backend, the
 // token from the Secret, and a volume the replicas can share.
 func TestKustomizeDistributed(t *testing.T) {
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("kubectl not installed (apt-get install kubernetes-client); CI=true so this is a failure")
-		}
-		t.Skip("kubectl not installed: skipping the kustomize build of the distributed overlay")
-	}
-	var stderr strings.Builder
-	cmd := exec.Command(kubectl, "kustomize", "kubernetes-distributed")
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("kubectl kustomize kubernetes-distributed: %v\n%s", err, stderr.String())
-	}
+	out := kustomize(t, "kubernetes-distributed", "kubectl not installed: skipping the kustomize build of the distributed overlay")
 	dec := yaml.NewDecoder(strings.NewReader(string(out)))
 	byKind := map[string][]map[string]any{}
 	for {
@@ -1063,20 +1050,7 @@ func TestKustomizeDistributed(t *testing.T) {
 // offline) and checks the generated ConfigMap's hashed name reaches the
 // Deployment.
 func TestKustomizeBuild(t *testing.T) {
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("kubectl not installed (apt-get install kubernetes-client); CI=true so this is a failure")
-		}
-		t.Skip("kubectl not installed: skipping the kustomize build (the manifest checks above still ran)")
-	}
-	var stderr strings.Builder
-	cmd := exec.Command(kubectl, "kustomize", "kubernetes")
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("kubectl kustomize kubernetes: %v\n%s", err, stderr.String())
-	}
+	out := kustomize(t, "kubernetes", "kubectl not installed: skipping the kustomize build (the manifest checks above still ran)")
 	dec := yaml.NewDecoder(strings.NewReader(string(out)))
 	byKind := map[string]map[string]any{}
 	for {
@@ -1106,4 +1080,25 @@ func TestKustomizeBuild(t *testing.T) {
 			t.Errorf("kustomize output has no %s", kind)
 		}
 	}
+}
+
+// kustomize renders dir with kubectl's kustomize (offline). Without kubectl
+// it skips with why, or fails under CI=true.
+func kustomize(t *testing.T, dir, why string) []byte {
+	t.Helper()
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("kubectl not installed (apt-get install kubernetes-client); CI=true so this is a failure")
+		}
+		t.Skip(why)
+	}
+	var stderr strings.Builder
+	cmd := exec.Command(kubectl, "kustomize", dir)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("kubectl kustomize %s: %v\n%s", dir, err, stderr.String())
+	}
+	return out
 }
