@@ -57,13 +57,30 @@ type siteEvidence struct {
 // pages. The same URL fetched again (a live blog's updates) is one page.
 func templateChrome(p para) bool {
 	s := p.site
-	if s.articles < 2 || s.count < 3 {
+	if !templateCandidate(s.count, s.articles) {
 		return false
 	}
 	if proseWeight(p.text) >= dupMinRunes && endsSentence(p.text) {
 		return s.articles >= 3 && s.articles*5 >= s.articlePages*3
 	}
 	return s.count*8 >= s.pages
+}
+
+// templateCandidate is templateChrome's first guard, on the counts alone:
+// below it no amount of the host's other pages makes a block template.
+func templateCandidate(count, articles int) bool { return articles >= 2 && count >= 3 }
+
+// Decisive reports whether the counts could change what Clean keeps: when
+// no block reaches templateChrome's first guard, cleaning with them gives
+// the same Document as cleaning without evidence, so a caller that has
+// already cleaned the page without evidence can keep that result.
+func (sc SiteCounts) Decisive() bool {
+	for i, n := range sc.Count {
+		if i < len(sc.Articles) && templateCandidate(n, sc.Articles[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // fingerprint hashes a block's normalised text (FNV-1a, 64 bits): letters

@@ -163,3 +163,41 @@ func TestTemplateNeverEmptiesAnArticle(t *testing.T) {
 		t.Errorf("removals (-want +got):\n%s", diff)
 	}
 }
+
+// TestSiteCountsDecisive: counts are decisive as soon as one block reaches
+// templateChrome's first guard, and below it templateChrome holds for no
+// block, whatever the host's page counts.
+func TestSiteCountsDecisive(t *testing.T) {
+	tests := []struct {
+		name string
+		sc   SiteCounts
+		want bool
+	}{
+		{name: "no evidence", sc: SiteCounts{}, want: false},
+		{name: "a big host, no block repeated enough", sc: SiteCounts{Pages: 400, ArticlePages: 380, Count: []int{2, 40, 0}, Articles: []int{2, 1, 0}}, want: false},
+		{name: "one block on three pages, two articles", sc: SiteCounts{Pages: 3, ArticlePages: 2, Count: []int{0, 3}, Articles: []int{0, 2}}, want: true},
+		{name: "counts longer than articles", sc: SiteCounts{Pages: 9, ArticlePages: 9, Count: []int{1, 5}, Articles: []int{1}}, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.sc.Decisive(); got != tt.want {
+				t.Errorf("%+v.Decisive() = %v, want %v", tt.sc, got, tt.want)
+			}
+		})
+	}
+	for count := range 4 {
+		for articles := range 3 {
+			if templateCandidate(count, articles) {
+				continue
+			}
+			for _, text := range []string{"Leserpost", `"We will not stand by while our neighbours lose their homes," the minister said in a statement on Tuesday evening.`} {
+				for _, pages := range []int{count, 8, 400} {
+					p := para{text: text, site: siteEvidence{count: count, articles: articles, pages: pages, articlePages: min(pages, articles)}}
+					if templateChrome(p) {
+						t.Errorf("templateChrome(%q, %+v) with counts that are not decisive", text, p.site)
+					}
+				}
+			}
+		}
+	}
+}

@@ -294,9 +294,10 @@ func runCleanOut(ctx context.Context, o cleanOptions, s streams) error {
 		return fmt.Errorf("clean: %w", err)
 	}
 	cl := cleaner.New(cleaner.Options{})
-	// Two passes: the first learns each site's template from all the
-	// pages, the second cleans them with it.
-	sites := learnSites(ctx, cl, files, o, o.workers, log)
+	// Two passes: the first cleans every page and learns each site's
+	// template from all of them, the second writes them, cleaning again
+	// with the template only the pages it could change.
+	sites := learnSites(ctx, cl, files, o, o.workers, keepBudget, log)
 
 	var mu sync.Mutex
 	counts := make(map[string]int)
@@ -316,7 +317,7 @@ func runCleanOut(ctx context.Context, o cleanOptions, s streams) error {
 	for range o.workers {
 		g.Go(func() error {
 			for name := range names {
-				res := cleanOneInto(gctx, cl, sink, name, o, sites.evidence(name), log)
+				res := cleanOneInto(gctx, cl, sink, name, o, sites, log)
 				mu.Lock()
 				counts[res]++
 				mu.Unlock()
@@ -325,6 +326,7 @@ func runCleanOut(ctx context.Context, o cleanOptions, s streams) error {
 		})
 	}
 	werr := g.Wait()
+	log.Debug("pages cleaned again with their site's template", "component", "clean", "pages", sites.again)
 	if err := sink.Close(); err != nil && werr == nil {
 		werr = err
 	}
@@ -340,10 +342,14 @@ func runCleanOut(ctx context.Context, o cleanOptions, s streams) error {
 	return nil
 }
 
-// cleanOneInto cleans one file into the sink and returns the result's name,
-// or "failed" (logged).
-func cleanOneInto(ctx context.Context, cl *cleaner.Cleaner, sink *output.Sink, name string, o cleanOptions, tpl cleaner.TemplateEvidence, log *slog.Logger) string {
-	doc, _, _, err := cleanFile(cl, name, o.url, o.contentType, nil, tpl)
+// cleanOneInto writes one file's clean into the sink (the first pass's,
+// when the site's template cannot change it) and returns the result's
+// name, or "failed" (logged).
+func cleanOneInto(ctx context.Context, cl *cleaner.Cleaner, sink *output.Sink, name string, o cleanOptions, sites *siteTemplates, log *slog.Logger) string {
+	doc, err, ok := sites.reuse(name)
+	if !ok {
+		doc, _, _, err = cleanFile(cl, name, o.url, o.contentType, nil, sites.evidence(name))
+	}
 	if err == nil {
 		if doc.URL == "" && doc.CanonicalURL == "" {
 			doc.URL = fileURL(name)

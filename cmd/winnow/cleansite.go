@@ -17,12 +17,41 @@ import (
 )
 
 // siteTemplates is what a first pass over saved pages learnt of each
-// site's template, for the second pass that cleans them: the fingerprints
-// of every page's blocks and the host each page belongs to.
+// site's template, for the second pass that writes them: the fingerprints
+// of every page's blocks and the host each page belongs to, and, within
+// keepBudget, each page's clean without evidence. The template can change
+// a page's clean only when some block of it recurs on enough of the host's
+// other pages (cleaner.SiteCounts.Decisive); every other page is written
+// as the first pass cleaned it, so most pages are cleaned once.
 type siteTemplates struct {
-	mem  cleaner.SiteMemory
-	mu   sync.Mutex
-	host map[string]string // page key -> host
+	mem   cleaner.SiteMemory
+	mu    sync.Mutex
+	host  map[string]string     // page key -> host
+	first map[string]firstClean // page key -> its clean without evidence, when kept
+	kept  int                   // bytes held in first, about
+	limit int                   // most bytes to hold in first
+	again int                   // pages the second pass cleaned again
+}
+
+// firstClean is one page's clean without template evidence.
+type firstClean struct {
+	doc cleaner.Document
+	err error
+	fps []uint64
+}
+
+// keepBudget bounds what `clean --out`'s first pass keeps of its cleans,
+// about, so a batch of any size is held in bounded memory: pages beyond it
+// are cleaned again in the second pass, with the same outcome.
+const keepBudget = 64 << 20
+
+// size is about what holding the clean costs.
+func (f firstClean) size() int {
+	n := 512 + 8*len(f.fps)
+	for _, p := range f.doc.Paragraphs {
+		n += 2*len(p) + 64
+	}
+	return n
 }
 
 // siteHost is the host a saved page belongs to: its canonical URL's (or
@@ -46,10 +75,14 @@ func pageKey(name string) string {
 }
 
 // learnSites cleans every file once, without evidence, and records its
-// blocks' fingerprints under its host. Files that cannot be read are left
-// to the second pass to report.
-func learnSites(ctx context.Context, cl *cleaner.Cleaner, files []string, o cleanOptions, workers int, log *slog.Logger) *siteTemplates {
-	st := &siteTemplates{host: make(map[string]string, len(files))}
+// blocks' fingerprints under its host; it also holds the cleans, up to
+// about keep bytes, for the second pass (reuse). Files that cannot be read
+// are left to the second pass to report.
+func learnSites(ctx context.Context, cl *cleaner.Cleaner, files []string, o cleanOptions, workers, keep int, log *slog.Logger) *siteTemplates {
+	st := &siteTemplates{host: make(map[string]string, len(files)), limit: keep}
+	if keep > 0 {
+		st.first = make(map[string]firstClean, len(files))
+	}
 	names := make(chan string)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -72,20 +105,32 @@ func learnSites(ctx context.Context, cl *cleaner.Cleaner, files []string, o clea
 		})
 	}
 	_ = g.Wait()
-	log.Debug("site templates learnt", "component", "clean", "pages", len(st.host))
+	log.Debug("site templates learnt", "component", "clean", "pages", len(st.host), "kept", len(st.first))
 	return st
 }
 
 func (st *siteTemplates) learn(cl *cleaner.Cleaner, name string, o cleanOptions) {
 	doc, rep, body, err := cleanFile(cl, name, o.url, o.contentType, nil, nil)
-	if body == nil || len(rep.Fingerprints) == 0 {
+	if body == nil {
 		return
 	}
 	key, host := pageKey(name), siteHost(doc, o.url)
-	st.mem.Record(host, key, rep.Fingerprints, err == nil)
+	recorded := len(rep.Fingerprints) > 0
+	if recorded {
+		st.mem.Record(host, key, rep.Fingerprints, err == nil)
+	}
 	st.mu.Lock()
-	st.host[key] = host
-	st.mu.Unlock()
+	defer st.mu.Unlock()
+	if recorded {
+		st.host[key] = host
+	}
+	if st.first != nil {
+		f := firstClean{doc: doc, err: err, fps: rep.Fingerprints}
+		if n := f.size(); st.kept+n <= st.limit {
+			st.first[key] = f
+			st.kept += n
+		}
+	}
 }
 
 // evidence returns the template evidence for file name (nil when st is nil
@@ -104,6 +149,29 @@ func (st *siteTemplates) evidence(name string) cleaner.TemplateEvidence {
 	return st.mem.Evidence(host, key)
 }
 
+// reuse returns the first pass's clean of file name, and false when there
+// is none or the site's template could change it (then the page is
+// cleaned again, with evidence). A clean is handed out once.
+func (st *siteTemplates) reuse(name string) (cleaner.Document, error, bool) {
+	if st == nil {
+		return cleaner.Document{}, nil, false
+	}
+	key := pageKey(name)
+	st.mu.Lock()
+	f, ok := st.first[key]
+	delete(st.first, key)
+	st.mu.Unlock()
+	if ok {
+		if ev := st.evidence(name); ev == nil || !ev.Counts(f.fps).Decisive() {
+			return f.doc, f.err, true
+		}
+	}
+	st.mu.Lock()
+	st.again++
+	st.mu.Unlock()
+	return cleaner.Document{}, nil, false
+}
+
 // siteEvidence learns the template of the pages under --site and returns
 // the evidence for the page name (whose host a first cleaning tells), and
 // what to read stdin from afterwards (the page, when it came from stdin).
@@ -117,7 +185,7 @@ func siteEvidence(cl *cleaner.Cleaner, o cleanOptions, name string, stdin io.Rea
 	}
 	learnOpts := o
 	learnOpts.url = "" // --url is the page's, not the site's pages'
-	st := learnSites(context.Background(), cl, files, learnOpts, o.workers, slog.New(slog.DiscardHandler))
+	st := learnSites(context.Background(), cl, files, learnOpts, o.workers, 0, slog.New(slog.DiscardHandler))
 	if name == "-" {
 		body, err := readPage("-", stdin)
 		if err != nil {
