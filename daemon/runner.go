@@ -95,6 +95,16 @@ type committer interface {
 	Commit(ctx context.Context, job, url, id, sha, writer string) (bool, error)
 }
 
+// withCommit makes the sink's write of doc (the page at url's document)
+// commit it in the store first: when replicas share a crawl, the one that
+// commits first writes the article, and another that got the page too (a
+// lapsed lease) does not.
+func withCommit(ctx context.Context, cm committer, job, url, writer string, doc cleaner.Document) context.Context {
+	sum := sha256.Sum256([]byte(doc.Text()))
+	id, hexsum := output.ID(doc.CanonicalURL), hex.EncodeToString(sum[:])
+	return output.WithCommit(ctx, func() (bool, error) { return cm.Commit(ctx, job, url, id, hexsum, writer) })
+}
+
 // pageJob is one page handed from the crawl to a clean worker; the worker
 // answers on done once the page is written or skipped.
 type pageJob struct {
@@ -351,11 +361,7 @@ func (r *Runner) process(ctx context.Context, log *slog.Logger, opts RunOptions,
 	}
 	doc.FetchedAt = p.FetchedAt
 	if cm, ok := r.store.(committer); ok && opts.Shared {
-		// Replicas sharing a crawl: the one that commits first writes the
-		// article; another that got the page too (a lapsed lease) does not.
-		sum := sha256.Sum256([]byte(doc.Text()))
-		id, hexsum := output.ID(doc.CanonicalURL), hex.EncodeToString(sum[:])
-		ctx = output.WithCommit(ctx, func() (bool, error) { return cm.Commit(ctx, job, p.URL, id, hexsum, r.writer) })
+		ctx = withCommit(ctx, cm, job, p.URL, r.writer, doc)
 	}
 	wr, err := r.sink.Write(ctx, job, doc)
 	if err != nil {

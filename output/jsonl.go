@@ -3,6 +3,7 @@ package output
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,7 +40,10 @@ func jsonlRel(job string, t time.Time) string {
 }
 
 // writeLine appends n to its job's file of the day and its manifest line.
-func (s *Sink) writeLine(n normalized, sum, job string) (Result, error) {
+// A commit hook in ctx (WithCommit) is asked just before the line is
+// appended, as the other formats ask it just before the rename: a line,
+// once appended, cannot be taken back.
+func (s *Sink) writeLine(ctx context.Context, n normalized, sum, job string) (Result, error) {
 	if job == "" || job == "." || job == ".." || strings.ContainsAny(job, `/\`) {
 		return 0, fmt.Errorf("jsonl: job name %q cannot name a directory", job)
 	}
@@ -60,6 +64,13 @@ func (s *Sink) writeLine(n normalized, sum, job string) (Result, error) {
 	line, err := encodeJSON(n, false)
 	if err != nil {
 		release()
+		return 0, err
+	}
+	if err := commit(ctx); err != nil {
+		release()
+		if errors.Is(err, errNotCommitted) {
+			return Duplicate, nil
+		}
 		return 0, err
 	}
 	rel := jsonlRel(job, n.fetchedAt)

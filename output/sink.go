@@ -287,7 +287,7 @@ func (s *Sink) Write(ctx context.Context, job string, doc cleaner.Document) (Res
 	var res Result
 	var err error
 	if s.format == "jsonl" {
-		res, err = s.writeLine(n, sum, job)
+		res, err = s.writeLine(ctx, n, sum, job)
 	} else {
 		res, err = s.write(ctx, n, sum, rel, job)
 	}
