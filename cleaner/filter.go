@@ -103,12 +103,13 @@ func (c *Cleaner) exactPass(paras []para, facts pageFacts, v *verdicts) {
 // ("Registration is free," the mayor said) is the article's, whatever
 // words it quotes, at any length.
 func (c *Cleaner) cuePass(paras []para, v *verdicts) {
+	scan := newGateScan(c.rules.gateLits)
 	for i, p := range paras {
 		if v.rule[i] != "" {
 			continue
 		}
 		lower := strings.ToLower(p.text)
-		rule, kind := c.rules.phrase(p.text, lower, utf8.RuneCountInString(p.text))
+		rule, kind := c.rules.phrase(p.text, lower, utf8.RuneCountInString(p.text), scan)
 		if rule != "" && kind != kindShape && c.rules.reported(p.text, lower) {
 			rule = ""
 		}

@@ -35,31 +35,154 @@ type phraseGroup struct {
 	kind   phraseKind
 	max    int
 	source string
-	// needs: substrings one of which every match contains; when none is
-	// present the regexp is not run. nil: no such set.
-	needs []string
+	// gate: per pattern of the group, sets of substrings of which every
+	// match of that pattern contains one each; when no pattern's sets are
+	// all present, the regexp is not run. nil: the regexp always runs.
+	gate [][][]string
 }
 
 // phrase is a compiled phraseGroup.
 type phrase struct {
 	phraseGroup
 	re *regexp.Regexp
+	// gate is phraseGroup.gate with each string replaced by its index in
+	// the rule set's gateLits.
+	gate [][][]int32
+}
+
+// gateLits are the distinct strings of every phrase gate, with the hashed
+// trigrams of each: a string whose trigrams the text lacks is not in it,
+// which spares most substring searches.
+type gateLits struct {
+	lits []string
+	tris [][]uint16 // nil for strings under three bytes
 }
 
 // compilePhrases compiles the table.
-func compilePhrases(table []phraseGroup) []phrase {
+func compilePhrases(table []phraseGroup) ([]phrase, *gateLits) {
+	gl := &gateLits{}
+	ids := map[string]int32{}
 	out := make([]phrase, len(table))
 	for i, g := range table {
 		out[i] = phrase{phraseGroup: g, re: regexp.MustCompile(g.source)}
+		if g.gate == nil {
+			continue
+		}
+		out[i].gate = make([][][]int32, len(g.gate))
+		for j, sets := range g.gate {
+			out[i].gate[j] = make([][]int32, len(sets))
+			for k, set := range sets {
+				idSet := make([]int32, len(set))
+				for l, lit := range set {
+					id, ok := ids[lit]
+					if !ok {
+						id = int32(len(gl.lits))
+						ids[lit] = id
+						gl.lits = append(gl.lits, lit)
+						var tris []uint16
+						for m := 0; m+3 <= len(lit); m++ {
+							tris = append(tris, trigram(lit[m], lit[m+1], lit[m+2]))
+						}
+						gl.tris = append(gl.tris, tris)
+					}
+					idSet[l] = id
+				}
+				out[i].gate[j][k] = idSet
+			}
+		}
 	}
-	return out
+	return out, gl
+}
+
+// trigram hashes three bytes to one of 4096 bits.
+func trigram(a, b, c byte) uint16 {
+	return uint16((uint32(a)<<16 | uint32(b)<<8 | uint32(c)) * 2654435761 >> 20)
+}
+
+// gateScan answers the gates of one text at a time; one per goroutine,
+// reset for every text.
+type gateScan struct {
+	gl    *gateLits
+	text  string
+	ready bool       // bits and state are for text
+	bits  [64]uint64 // the text's trigrams
+	state []uint8    // per string: 0 not looked up, 1 present, 2 absent
+}
+
+func newGateScan(gl *gateLits) *gateScan {
+	return &gateScan{gl: gl, state: make([]uint8, len(gl.lits))}
+}
+
+// reset makes the scan answer for text; the work is done on first use.
+func (s *gateScan) reset(text string) {
+	s.text, s.ready = text, false
+}
+
+func (s *gateScan) has(id int32) bool {
+	if !s.ready {
+		s.bits = [64]uint64{}
+		for i := 0; i+3 <= len(s.text); i++ {
+			h := trigram(s.text[i], s.text[i+1], s.text[i+2])
+			s.bits[h>>6] |= 1 << (h & 63)
+		}
+		clear(s.state)
+		s.ready = true
+	}
+	switch s.state[id] {
+	case 1:
+		return true
+	case 2:
+		return false
+	}
+	in := true
+	for _, h := range s.gl.tris[id] {
+		if s.bits[h>>6]&(1<<(h&63)) == 0 {
+			in = false
+			break
+		}
+	}
+	in = in && strings.Contains(s.text, s.gl.lits[id])
+	s.state[id] = 2
+	if in {
+		s.state[id] = 1
+	}
+	return in
+}
+
+// open says whether the text passes a gate: some pattern has one of each
+// of its sets' strings in the text.
+func (s *gateScan) open(gate [][][]int32) bool {
+	if gate == nil {
+		return true
+	}
+	for _, sets := range gate {
+		all := true
+		for _, set := range sets {
+			any := false
+			for _, id := range set {
+				if s.has(id) {
+					any = true
+					break
+				}
+			}
+			if !any {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 // phrase returns the first phrase rule matching the paragraph, and how
-// much the match weighs.
-func (rs *ruleSet) phrase(text, lower string, runes int) (string, phraseKind) {
+// much the match weighs. scan answers the gates of lower.
+func (rs *ruleSet) phrase(text, lower string, runes int, scan *gateScan) (string, phraseKind) {
+	scan.reset(lower)
 	for _, p := range rs.phrases {
-		if runes <= p.max && (p.needs == nil || containsAny(lower, p.needs)) && p.re.MatchString(lower) {
+		if runes <= p.max && scan.open(p.gate) && p.re.MatchString(lower) {
 			return p.rule, p.kind
 		}
 	}

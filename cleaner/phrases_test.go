@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -24,7 +23,7 @@ func TestPhraseTableFresh(t *testing.T) {
 	}
 	var want []phraseGroup
 	for _, g := range phrasedata.Groups(es) {
-		want = append(want, phraseGroup{rule: g.Rule, kind: phraseKind(g.Kind), max: g.Max, source: g.Source, needs: g.Needs})
+		want = append(want, phraseGroup{rule: g.Rule, kind: phraseKind(g.Kind), max: g.Max, source: g.Source, gate: g.Gate})
 	}
 	if diff := cmp.Diff(want, phraseTable, cmp.AllowUnexported(phraseGroup{})); diff != "" {
 		t.Errorf("phrases_table.go is stale; run go generate ./cleaner (-want +got):\n%s", diff)
@@ -56,12 +55,14 @@ func TestPhraseData(t *testing.T) {
 		name := e.File + ": " + e.Rule + ": " + e.Example
 		t.Run(name, func(t *testing.T) {
 			g := phrasedata.Groups([]phrasedata.Entry{e})[0]
-			single := phrase{phraseGroup: phraseGroup{needs: g.Needs}, re: regexp.MustCompile(g.Source)}
+			ps, gl := compilePhrases([]phraseGroup{{source: g.Source, gate: g.Gate}})
+			single, scan := ps[0], newGateScan(gl)
 			lower := strings.ToLower(e.Example)
 			if n := utf8.RuneCountInString(e.Example); n > e.Max {
 				t.Errorf("example has %d characters, over the entry's max %d", n, e.Max)
 			}
-			if !single.re.MatchString(lower) || (single.needs != nil && !containsAny(lower, single.needs)) {
+			scan.reset(lower)
+			if !single.re.MatchString(lower) || !scan.open(single.gate) {
 				t.Errorf("pattern %q does not fire on its example %q", e.Pattern, e.Example)
 			}
 			if e.Kind != phrasedata.Shape && e.Kind != phrasedata.Specific {
@@ -81,6 +82,60 @@ func TestPhraseData(t *testing.T) {
 				t.Errorf("%s entry %q fires on article paragraph %q", e.Kind, e.Pattern, p)
 			}
 		})
+	}
+}
+
+// TestPhraseGates: a gate never keeps a group's regexp from a text it
+// matches. Checked on every example, every paragraph of the negative corpus
+// and every paragraph cut from a quarter of the benchmark pages (chrome
+// included): each group's regexp runs, whatever its gate says, on every
+// text within the group's length limit.
+func TestPhraseGates(t *testing.T) {
+	entries, err := phrasedata.Load(os.DirFS("phrases"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := negativeParagraphs(t)
+	for _, e := range entries {
+		texts = append(texts, e.Example)
+	}
+	for i, p := range loadBenchmark(t) {
+		if i%4 != 0 {
+			continue // a quarter of the pages: their regexps are slow
+		}
+		root, err := parseHTML(decode(p.body, "").text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range paragraphs(body(root)) {
+			texts = append(texts, b.text)
+		}
+	}
+	rs := newRuleSet()
+	scan := newGateScan(rs.gateLits)
+	gated, matched := 0, 0
+	for _, text := range texts {
+		lower := strings.ToLower(text)
+		runes := utf8.RuneCountInString(text)
+		scan.reset(lower)
+		for _, p := range rs.phrases {
+			if runes > p.max {
+				continue // the cleaner never runs the group on it
+			}
+			open := scan.open(p.gate)
+			if !open {
+				gated++
+			}
+			if p.re.MatchString(lower) {
+				matched++
+				if !open {
+					t.Errorf("group %s/%s matches %q, but its gate is closed", p.rule, p.kind, text)
+				}
+			}
+		}
+	}
+	if matched == 0 || gated == 0 {
+		t.Errorf("%d matches, %d closed gates over %d texts: the check checks nothing", matched, gated, len(texts))
 	}
 }
 

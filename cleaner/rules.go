@@ -62,6 +62,7 @@ var paragraphRules = []string{
 // read afterwards, so one Cleaner serves concurrent callers.
 type ruleSet struct {
 	phrases   []phrase        // phrases/*.yaml, compiled (phrases.go)
+	gateLits  *gateLits       // the strings the phrases' gates look for
 	date      *regexp.Regexp  // dates and times, for byline/timestamp lines
 	filler    map[string]bool // words that go with a timestamp: updated, published, GMT...
 	byline    *regexp.Regexp  // "By Jane Doe", "Von Max Muster", "Автор: ..."
@@ -84,7 +85,8 @@ type ruleSet struct {
 // knows ASCII letters, so patterns that start or end with a non-ASCII
 // letter use explicit (^|\P{L}) guards instead.
 func newRuleSet() *ruleSet {
-	rs := &ruleSet{phrases: compilePhrases(phraseTable)}
+	rs := &ruleSet{}
+	rs.phrases, rs.gateLits = compilePhrases(phraseTable)
 	month := monthAlternation()
 	rs.date = regexp.MustCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th|er)?\.?\s*((of|de)\s+)?` + month + `\.?,?\s+((de|del)\s+)?\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.|uhr\b)|\d{1,2}\s*(am|pm)\b|\d{8})`)
 	rs.filler = map[string]bool{}

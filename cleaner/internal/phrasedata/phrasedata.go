@@ -12,6 +12,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -46,10 +47,13 @@ type Group struct {
 	Kind   string
 	Max    int
 	Source string // the regexp
-	// Needs: for unanchored groups, substrings one of which every match
-	// contains, derived from the patterns themselves; nil when no such
-	// set could be derived.
-	Needs []string
+	// Gate: a test on literal substrings that every match passes, derived
+	// from the patterns themselves, so that the regexp runs only on text
+	// that could match. One entry per pattern of the group: a match of that
+	// pattern contains, for each of the entry's sets, one of the set's
+	// strings. nil when some pattern yields no such set (the regexp always
+	// runs).
+	Gate [][][]string
 }
 
 // Load reads every *.yaml file of fsys in name order, checking each entry.
@@ -124,36 +128,43 @@ func Groups(es []Entry) []Group {
 	for _, k := range order {
 		ps := pats[k]
 		src := `(?:(?:` + strings.Join(ps, `)|(?:`) + `))`
-		g := Group{Rule: k.rule, Kind: k.kind, Max: k.max}
+		g := Group{Rule: k.rule, Kind: k.kind, Max: k.max, Source: src, Gate: gate(ps)}
 		if k.anchored {
 			g.Source = "^" + src
-		} else {
-			g.Source = src
-			g.Needs = requiredAny(ps)
 		}
 		out = append(out, g)
 	}
 	return out
 }
 
-// requiredAny returns substrings one of which every match of any of the
-// patterns contains, or nil when some pattern has no such literal.
-func requiredAny(pats []string) []string {
-	var out []string
+// gate returns, for each pattern, the sets of substrings of which a match
+// contains one each: the required literals of every part of the pattern's
+// top-level sequence that has some. nil when a pattern has none.
+func gate(pats []string) [][][]string {
+	var out [][][]string
 	for _, p := range pats {
 		re, err := syntax.Parse(p, syntax.Perl)
 		if err != nil {
 			return nil
 		}
-		lits := required(re.Simplify())
-		if lits == nil {
-			return nil
+		re = re.Simplify()
+		for re.Op == syntax.OpCapture {
+			re = re.Sub[0]
 		}
-		for _, l := range lits {
-			if !slices.Contains(out, l) {
-				out = append(out, l)
+		parts := []*syntax.Regexp{re}
+		if re.Op == syntax.OpConcat {
+			parts = re.Sub
+		}
+		var sets [][]string
+		for _, part := range parts {
+			if lits := required(part); lits != nil && !slices.ContainsFunc(sets, func(s []string) bool { return slices.Equal(s, lits) }) {
+				sets = append(sets, lits)
 			}
 		}
+		if len(sets) == 0 {
+			return nil
+		}
+		out = append(out, sets)
 	}
 	return out
 }
@@ -163,10 +174,29 @@ func requiredAny(pats []string) []string {
 func required(re *syntax.Regexp) []string {
 	switch re.Op {
 	case syntax.OpLiteral:
+		lit := string(re.Rune)
 		if re.Flags&syntax.FoldCase != 0 {
-			return []string{strings.ToLower(string(re.Rune))}
+			// Matched against lower-cased text, a case-folded literal is
+			// its lower case, unless a letter folds to one that lower-casing
+			// keeps apart (ſ and s; any non-ASCII letter, to be safe).
+			lit = strings.ToLower(lit)
+			if strings.ContainsRune(lit, 's') || strings.IndexFunc(lit, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0 {
+				return nil
+			}
 		}
-		return []string{string(re.Rune)}
+		return []string{lit}
+	case syntax.OpCharClass:
+		// A small class ([:：], [↑▲]) is an alternation of its characters.
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				if len(out) == 8 {
+					return nil
+				}
+				out = append(out, string(r))
+			}
+		}
+		return out
 	case syntax.OpCapture, syntax.OpPlus:
 		return required(re.Sub[0])
 	case syntax.OpRepeat:

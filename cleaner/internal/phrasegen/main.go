@@ -39,8 +39,29 @@ func Render(gs []phrasedata.Group) ([]byte, error) {
 	b.WriteString("// phraseTable is phrases/*.yaml grouped into alternations (see\n// internal/phrasedata), strongest kind first.\nvar phraseTable = []phraseGroup{\n")
 	for _, g := range gs {
 		fmt.Fprintf(&b, "\t{rule: %q, kind: %q, max: %d, source: %q", g.Rule, g.Kind, g.Max, g.Source)
-		if g.Needs != nil {
-			fmt.Fprintf(&b, ", needs: %#v", g.Needs)
+		if g.Gate != nil {
+			b.WriteString(", gate: [][][]string{")
+			for i, sets := range g.Gate {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("{")
+				for j, set := range sets {
+					if j > 0 {
+						b.WriteString(", ")
+					}
+					b.WriteString("{")
+					for k, lit := range set {
+						if k > 0 {
+							b.WriteString(", ")
+						}
+						fmt.Fprintf(&b, "%q", lit)
+					}
+					b.WriteString("}")
+				}
+				b.WriteString("}")
+			}
+			b.WriteString("}")
 		}
 		b.WriteString("},\n")
 	}
