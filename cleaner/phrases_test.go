@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -176,4 +179,31 @@ func negativeParagraphs(t *testing.T) []string {
 		}
 	}
 	return out
+}
+
+// TestRuleSetCompiles compiles every pattern of the rule set, which the
+// cleaner compiles only when a paragraph first reaches it: a pattern that
+// does not compile fails here, not in the middle of a crawl.
+func TestRuleSetCompiles(t *testing.T) {
+	rs := newRuleSet()
+	lazies := []*lazyRegexp{}
+	for _, p := range rs.phrases {
+		lazies = append(lazies, p.re)
+	}
+	v := reflect.ValueOf(rs).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Type() == reflect.TypeFor[*lazyRegexp]() {
+			lazies = append(lazies, (*lazyRegexp)(unsafe.Pointer(f.Pointer())))
+		}
+	}
+	if len(lazies) < len(phraseTable)+15 {
+		t.Fatalf("%d patterns found, want the %d phrase groups and the rule set's 15", len(lazies), len(phraseTable))
+	}
+	for _, l := range lazies {
+		if _, err := regexp.Compile(l.src); err != nil {
+			t.Errorf("pattern %.80q: %v", l.src, err)
+		} else if l.get() == nil {
+			t.Errorf("pattern %.80q: not compiled", l.src)
+		}
+	}
 }

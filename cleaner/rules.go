@@ -1,7 +1,6 @@
 package cleaner
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -63,22 +62,22 @@ var paragraphRules = []string{
 type ruleSet struct {
 	phrases   []phrase        // phrases/*.yaml, compiled (phrases.go)
 	gateLits  *gateLits       // the strings the phrases' gates look for
-	date      *regexp.Regexp  // dates and times, for byline/timestamp lines
+	date      *lazyRegexp     // dates and times, for byline/timestamp lines
 	filler    map[string]bool // words that go with a timestamp: updated, published, GMT...
-	byline    *regexp.Regexp  // "By Jane Doe", "Von Max Muster", "Автор: ..."
-	name      *regexp.Regexp  // a run of capitalised words
-	sourceW   *regexp.Regexp  // words marking a source line
-	teaser    *regexp.Regexp  // "Headline | Author Name"
-	social    *regexp.Regexp  // lines made only of social network names
-	help      *regexp.Regexp  // very short questions/labels next to chrome
-	bio       *regexp.Regexp  // "Jane Doe is a freelance writer living in ..."
-	fullDate  *regexp.Regexp  // a date with a year or a month name, not only a time
-	stampWord *regexp.Regexp  // updated, published, ...
-	cjkLabel  *regexp.Regexp  // "来源：", "作者：", "點擊：": labels of a portal's article-info line
-	speech    *regexp.Regexp  // reporting verbs: said, told, sagte, a déclaré, dijo, заявил, 表示
-	reader    *regexp.Regexp  // words addressing the reader (sentence.go)
-	self      *regexp.Regexp  // the page speaking of itself (sentence.go)
-	call      *regexp.Regexp  // a prompt's imperative opening a paragraph (sentence.go)
+	byline    *lazyRegexp     // "By Jane Doe", "Von Max Muster", "Автор: ..."
+	name      *lazyRegexp     // a run of capitalised words
+	sourceW   *lazyRegexp     // words marking a source line
+	teaser    *lazyRegexp     // "Headline | Author Name"
+	social    *lazyRegexp     // lines made only of social network names
+	help      *lazyRegexp     // very short questions/labels next to chrome
+	bio       *lazyRegexp     // "Jane Doe is a freelance writer living in ..."
+	fullDate  *lazyRegexp     // a date with a year or a month name, not only a time
+	stampWord *lazyRegexp     // updated, published, ...
+	cjkLabel  *lazyRegexp     // "来源：", "作者：", "點擊：": labels of a portal's article-info line
+	speech    *lazyRegexp     // reporting verbs: said, told, sagte, a déclaré, dijo, заявил, 表示
+	reader    *lazyRegexp     // words addressing the reader (sentence.go)
+	self      *lazyRegexp     // the page speaking of itself (sentence.go)
+	call      *lazyRegexp     // a prompt's imperative opening a paragraph (sentence.go)
 }
 
 // Patterns are matched against the lower-cased paragraph. Go's \b only
@@ -88,7 +87,7 @@ func newRuleSet() *ruleSet {
 	rs := &ruleSet{}
 	rs.phrases, rs.gateLits = compilePhrases(phraseTable)
 	month := monthAlternation()
-	rs.date = regexp.MustCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th|er)?\.?\s*((of|de)\s+)?` + month + `\.?,?\s+((de|del)\s+)?\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.|uhr\b)|\d{1,2}\s*(am|pm)\b|\d{8})`)
+	rs.date = lazyCompile(`(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th|er)?\.?\s*((of|de)\s+)?` + month + `\.?,?\s+((de|del)\s+)?\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.|uhr\b)|\d{1,2}\s*(am|pm)\b|\d{8})`)
 	rs.filler = map[string]bool{}
 	for _, w := range strings.Fields(`last first updated published posted modified created date time gmt utc bst cet cest est edt pst pdt
 		on at am um le à el a las de del y and und et hours hour ago minutes minute today yesterday
@@ -102,19 +101,19 @@ func newRuleSet() *ruleSet {
 		rs.filler[w] = true
 	}
 	rs.byline = bylineRe()
-	rs.name = regexp.MustCompile(`^\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*){0,3}$`)
-	rs.sourceW = regexp.MustCompile(`(?i)(原网页|原文|来源|來源|出处|出處|稿源|source|quelle|fuente|источник)`)
-	rs.cjkLabel = regexp.MustCompile(`(来源|來源|出处|出處|稿源|作者|记者|記者|编辑|編輯|责编|責編|时间|時間|日期|点击|點擊|浏览|瀏覽|阅读|閱讀|人气|人氣|字号|字號|评论|評論)(次数|次數|数|數|量)?\s*[:：]`)
-	rs.teaser = regexp.MustCompile(`^.{15,160} \| \p{Lu}[\p{L}'’.\-]+( \p{Lu}[\p{L}'’.\-]+){0,3}$`)
-	rs.social = regexp.MustCompile(`^((share( this( article| story| page)?)?|teilen|partager|compartir|поделиться|分享到?)\s*[:：]?\s*)?((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms|imprimir|drucken|imprimer|печать|打印|(send|enviar|envoyer|senden)( by| por| par| per)? (e-?mail|correo)|per e-?mail (senden|teilen))[\s,|/•·]*){2,}$`)
-	rs.fullDate = regexp.MustCompile(`(?i)(\d{4}|ago|` + month + `|\d{1,2}月|\d{1,2}[-/.]\d{1,2}[-/.]\d{2})`)
-	rs.stampWord = regexp.MustCompile(`(?i)(updated|published|posted|modified|aktualisiert|veröffentlicht|publié|mis à jour|actualizado|publicado|обновлено|опубликовано|发布|更新)`)
-	rs.bio = regexp.MustCompile(`^\p{Lu}[\p{L}.'’-]+( \p{Lu}[\p{L}.'’-]+){0,3} (\([^)]{1,60}\) )?(is|was|has been) (a|an|the|our) [^.]{0,80}\b(writer|editor|reporter|correspondent|journalist|columnist|contributor|author|producer|curator|blogger|photographer)\b`)
+	rs.name = lazyCompile(`^\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*){0,3}$`)
+	rs.sourceW = lazyCompile(`(?i)(原网页|原文|来源|來源|出处|出處|稿源|source|quelle|fuente|источник)`)
+	rs.cjkLabel = lazyCompile(`(来源|來源|出处|出處|稿源|作者|记者|記者|编辑|編輯|责编|責編|时间|時間|日期|点击|點擊|浏览|瀏覽|阅读|閱讀|人气|人氣|字号|字號|评论|評論)(次数|次數|数|數|量)?\s*[:：]`)
+	rs.teaser = lazyCompile(`^.{15,160} \| \p{Lu}[\p{L}'’.\-]+( \p{Lu}[\p{L}'’.\-]+){0,3}$`)
+	rs.social = lazyCompile(`^((share( this( article| story| page)?)?|teilen|partager|compartir|поделиться|分享到?)\s*[:：]?\s*)?((facebook|twitter|x|whatsapp|linkedin|pinterest|reddit|telegram|e-?mail|messenger|flipboard|vk|вконтакте|одноклассники|weibo|微博|微信|wechat|qq|copy link|print|sms|imprimir|drucken|imprimer|печать|打印|(send|enviar|envoyer|senden)( by| por| par| per)? (e-?mail|correo)|per e-?mail (senden|teilen))[\s,|/•·]*){2,}$`)
+	rs.fullDate = lazyCompile(`(?i)(\d{4}|ago|` + month + `|\d{1,2}月|\d{1,2}[-/.]\d{1,2}[-/.]\d{2})`)
+	rs.stampWord = lazyCompile(`(?i)(updated|published|posted|modified|aktualisiert|veröffentlicht|publié|mis à jour|actualizado|publicado|обновлено|опубликовано|发布|更新)`)
+	rs.bio = lazyCompile(`^\p{Lu}[\p{L}.'’-]+( \p{Lu}[\p{L}.'’-]+){0,3} (\([^)]{1,60}\) )?(is|was|has been) (a|an|the|our) [^.]{0,80}\b(writer|editor|reporter|correspondent|journalist|columnist|contributor|author|producer|curator|blogger|photographer)\b`)
 	rs.speech = compileAny(speechWords)
 	rs.reader = compileAny(readerWords)
 	rs.self = compileAny(selfWords)
 	rs.call = compileAny(callWords)
-	rs.help = regexp.MustCompile(`^[^.!]{1,30}[?:]$`)
+	rs.help = lazyCompile(`^[^.!]{1,30}[?:]$`)
 	return rs
 }
 

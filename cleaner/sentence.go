@@ -1,7 +1,6 @@
 package cleaner
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -149,8 +148,8 @@ var callWords = []string{
 	`^(请|點擊|点击|扫描|扫码|掃碼|关注|關注|下载|下載|订阅|訂閱|注册|註冊|登录|登錄|欢迎|歡迎)`,
 }
 
-func compileAny(pats []string) *regexp.Regexp {
-	return regexp.MustCompile(`(?:` + strings.Join(pats, `)|(?:`) + `)`)
+func compileAny(pats []string) *lazyRegexp {
+	return lazyCompile(`(?:` + strings.Join(pats, `)|(?:`) + `)`)
 }
 
 // addresses says whether a paragraph speaks to its reader or of itself.

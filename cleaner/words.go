@@ -65,7 +65,7 @@ func stripBylinePrefix(s string) string {
 }
 
 // bylineRe builds the byline pattern from byWords and cjkByPrefixes.
-func bylineRe() *regexp.Regexp {
+func bylineRe() *lazyRegexp {
 	var alts []string
 	for _, w := range byWords {
 		alts = append(alts, regexp.QuoteMeta(w)+":?")
@@ -73,7 +73,7 @@ func bylineRe() *regexp.Regexp {
 	for _, p := range cjkByPrefixes {
 		alts = append(alts, regexp.QuoteMeta(p)+"[:：]?")
 	}
-	return regexp.MustCompile(`^(?i:` + strings.Join(alts, "|") + `)\s*(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})((\s+|,\s*|\s+(?i:and|und|et|y|и)\s+)(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})){0,7}(\s+(?i:in|en|à|aus|в|from)\s+\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*)?)?\.?$`)
+	return lazyCompile(`^(?i:` + strings.Join(alts, "|") + `)\s*(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})((\s+|,\s*|\s+(?i:and|und|et|y|и)\s+)(\p{Lu}[\p{L}'’.\-]*|\p{Han}{2,4})){0,7}(\s+(?i:in|en|à|aus|в|from)\s+\p{Lu}[\p{L}'’.\-]*(\s+\p{Lu}[\p{L}'’.\-]*)?)?\.?$`)
 }
 
 // monthAlternation is a regexp alternation of every month name in

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -90,9 +91,11 @@ func cmdClean(ctx context.Context, args []string, s streams) error {
 }
 
 // readPage reads a file (or stdin for "-"), gunzipping it when it starts
-// with the gzip magic bytes.
+// with the gzip magic bytes. The buffers are sized from the file's size
+// and the gzip trailer's, so a page is read without growing them.
 func readPage(name string, stdin io.Reader) ([]byte, error) {
 	var r io.Reader = stdin
+	hint := 0
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
@@ -100,8 +103,11 @@ func readPage(name string, stdin io.Reader) ([]byte, error) {
 		}
 		defer f.Close()
 		r = f
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			hint = int(min(fi.Size(), maxInput))
+		}
 	}
-	b, err := readLimited(r)
+	b, err := readLimited(r, hint)
 	if err != nil {
 		return nil, err
 	}
@@ -110,22 +116,31 @@ func readPage(name string, stdin io.Reader) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gunzip: %w", err)
 		}
-		if b, err = readLimited(zr); err != nil {
+		// The trailer's last four bytes are the size of the (last
+		// member's) content, modulo 4 GiB: a hint, no more, and never
+		// more than deflate can expand the bytes read (1032:1).
+		hint = 0
+		if len(b) >= 18 {
+			hint = min(int(binary.LittleEndian.Uint32(b[len(b)-4:])), maxInput, 1032*len(b))
+		}
+		if b, err = readLimited(zr, hint); err != nil {
 			return nil, fmt.Errorf("gunzip: %w", err)
 		}
 	}
 	return b, nil
 }
 
-func readLimited(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxInput+1))
-	if err != nil {
+// readLimited reads r to its end, up to maxInput bytes, into a buffer of
+// hint bytes to start with.
+func readLimited(r io.Reader, hint int) ([]byte, error) {
+	buf := bytes.NewBuffer(make([]byte, 0, hint+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(r, maxInput+1)); err != nil {
 		return nil, err
 	}
-	if len(b) > maxInput {
+	if buf.Len() > maxInput {
 		return nil, fmt.Errorf("%w: more than %d MiB", cleaner.ErrTooLarge, maxInput>>20)
 	}
-	return b, nil
+	return buf.Bytes(), nil
 }
 
 // cleanFile reads and cleans one page. An empty result is ErrNotArticle.
