@@ -423,6 +423,15 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 		rec   *Record
 	)
 	finish := func() error {
+		if c.shared != nil {
+			// A leased item: its acknowledgement rides along with the
+			// store's next request rather than costing a round trip.
+			if err := c.shared.DoneLater(job, it, rec, links); err != nil {
+				return err
+			}
+			c.addQueue(-1) // the next lease counts the links
+			return nil
+		}
 		added, err := c.store.Done(context.WithoutCancel(ctx), job, it, rec, links)
 		if err != nil {
 			return err

@@ -33,6 +33,11 @@ type sharedFrontier interface {
 	Unlease(ctx context.Context, job string, seqs []uint64) error
 	// MarkSeeded records that the run's sources are in the frontier.
 	MarkSeeded(ctx context.Context, job string) error
+	// DoneLater is Done without waiting for it: the acknowledgement goes
+	// to the store with its next request or soon after (the item's lease
+	// keeps it from the others meanwhile). A failed one fails the job's
+	// next DoneLater or Lease.
+	DoneLater(job string, it Item, rec *Record, links []Item) error
 	// Gate returns the cluster-wide politeness gate of the job's hosts;
 	// a request's slot lapses after hold without a renewal.
 	Gate(job string, parallel int, delay, hold time.Duration) politeGate

@@ -38,6 +38,8 @@ type RedisStore struct {
 	MaxOutage time.Duration
 
 	pending sync.Map // job+"\x00"+url -> *pendingWrite, claimed documents awaiting Done
+
+	out outbox // writes waiting to ride along with the next request (redis_batch.go)
 }
 
 // OpenRedis connects to the Redis server at addr ("host:port" or a
@@ -106,8 +108,20 @@ func keysOf(job string) redisKeys {
 // Ping reports whether the server answers.
 func (s *RedisStore) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }
 
-// Close closes the connection pool.
-func (s *RedisStore) Close() error { return s.rdb.Close() }
+// Close sends the writes still waiting in the outbox (for up to 5 s) and
+// closes the connection pool.
+func (s *RedisStore) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.flush(ctx)
+	s.out.mu.Lock()
+	s.out.closed = true
+	s.out.mu.Unlock()
+	if err != nil {
+		s.log.Warn("writes not sent before closing", "err", err)
+	}
+	return s.rdb.Close()
+}
 
 // BeginRun starts or resumes the job's run.
 func (s *RedisStore) BeginRun(ctx context.Context, job string) (bool, int, error) {
@@ -191,12 +205,11 @@ func (s *RedisStore) Enqueue(ctx context.Context, job string, items []Item) (int
 	if err != nil {
 		return 0, fmt.Errorf("enqueue for %s: %w", job, err)
 	}
-	var n int
-	err = s.retry(ctx, func(ctx context.Context) error {
-		var err error
-		n, err = enqueueScript.Run(ctx, s.rdb, []string{k.seen, k.frontier, k.seq}, args...).Int()
-		return err
-	})
+	c, err := s.call1(ctx, scriptOp(enqueueScript, []string{k.seen, k.frontier, k.seq}, args...))
+	if err != nil {
+		return 0, fmt.Errorf("enqueue for %s: %w", job, err)
+	}
+	n, err := c.(*redis.Cmd).Int()
 	if err != nil {
 		return 0, fmt.Errorf("enqueue for %s: %w", job, err)
 	}
@@ -205,9 +218,15 @@ func (s *RedisStore) Enqueue(ctx context.Context, job string, items []Item) (int
 
 // Frontier returns up to n items with Seq > after.
 func (s *RedisStore) Frontier(ctx context.Context, job string, after uint64, n int) ([]Item, error) {
-	zs, err := s.rdb.ZRangeByScoreWithScores(ctx, keysOf(job).frontier, &redis.ZRangeBy{
-		Min: "(" + strconv.FormatUint(after, 10), Max: "+inf", Count: int64(n),
-	}).Result()
+	c, err := s.call1(ctx, cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder {
+		return p.ZRangeByScoreWithScores(ctx, keysOf(job).frontier, &redis.ZRangeBy{
+			Min: "(" + strconv.FormatUint(after, 10), Max: "+inf", Count: int64(n),
+		})
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("read frontier of %s: %w", job, err)
+	}
+	zs, err := c.(*redis.ZSliceCmd).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read frontier of %s: %w", job, err)
 	}
@@ -228,6 +247,43 @@ func (s *RedisStore) Frontier(ctx context.Context, job string, after uint64, n i
 // id of a document just committed and written for the URL) and enqueues
 // links at once, in one script call.
 func (s *RedisStore) Done(ctx context.Context, job string, it Item, rec *Record, links []Item) (int, error) {
+	o, err := s.doneOp(job, it, rec, links)
+	if err != nil {
+		return 0, err
+	}
+	c, err := s.call1(ctx, o)
+	if err != nil {
+		return 0, fmt.Errorf("mark %s done: %w", it.URL, err)
+	}
+	n, err := c.(*redis.Cmd).Int()
+	if err != nil {
+		return 0, fmt.Errorf("mark %s done: %w", it.URL, err)
+	}
+	return n, nil
+}
+
+// DoneLater is Done sent with this store's next request to Redis (or on
+// its own after a few milliseconds): the acknowledgement of a leased item,
+// whose lease keeps other crawlers off it meanwhile. It returns an error
+// when an earlier acknowledgement of job failed.
+func (s *RedisStore) DoneLater(job string, it Item, rec *Record, links []Item) error {
+	if err := s.failure(job); err != nil {
+		return err
+	}
+	o, err := s.doneOp(job, it, rec, links)
+	if err != nil {
+		return err
+	}
+	s.later(deferredOp{op: o, done: func(err error) {
+		if err != nil {
+			s.failed(job, fmt.Errorf("mark %s done: %w", it.URL, err))
+		}
+	}})
+	return nil
+}
+
+// doneOp is the script call of Done.
+func (s *RedisStore) doneOp(job string, it Item, rec *Record, links []Item) (op, error) {
 	k := keysOf(job)
 	recJSON, id := "", ""
 	if v, ok := s.pending.LoadAndDelete(job + "\x00" + it.URL); ok && v.(*pendingWrite).written {
@@ -236,36 +292,28 @@ func (s *RedisStore) Done(ctx context.Context, job string, it Item, rec *Record,
 	if rec != nil {
 		v, err := json.Marshal(rec)
 		if err != nil {
-			return 0, fmt.Errorf("mark %s done: %w", it.URL, err)
+			return op{}, fmt.Errorf("mark %s done: %w", it.URL, err)
 		}
 		recJSON = string(v)
 	}
 	largs, err := itemArgs(links)
 	if err != nil {
-		return 0, fmt.Errorf("mark %s done: %w", it.URL, err)
+		return op{}, fmt.Errorf("mark %s done: %w", it.URL, err)
 	}
 	args := append([]any{strconv.FormatUint(it.Seq, 10), it.URL, recJSON, id}, largs...)
 	keys := []string{k.seen, k.frontier, k.seq, k.pages, k.with(job, "leases")}
-	var n int
-	err = s.retry(ctx, func(ctx context.Context) error {
-		var err error
-		n, err = doneScript.Run(ctx, s.rdb, keys, args...).Int()
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("mark %s done: %w", it.URL, err)
-	}
-	return n, nil
+	return scriptOp(doneScript, keys, args...), nil
 }
 
 // Record returns the stored record of url.
 func (s *RedisStore) Record(ctx context.Context, job, url string) (Record, bool, error) {
+	c, err := s.call1(ctx, cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder {
+		return p.HGet(ctx, keysOf(job).pages, url)
+	}))
 	var v string
-	err := s.retry(ctx, func(ctx context.Context) error {
-		var err error
-		v, err = s.rdb.HGet(ctx, keysOf(job).pages, url).Result()
-		return err
-	})
+	if err == nil {
+		v, err = c.(*redis.StringCmd).Result()
+	}
 	if errors.Is(err, redis.Nil) {
 		return Record{}, false, nil
 	}
@@ -295,7 +343,9 @@ func (s *RedisStore) SetOutputID(ctx context.Context, job, url, id string) error
 	if err != nil {
 		return fmt.Errorf("set output id of %s: %w", url, err)
 	}
-	if err := s.rdb.HSet(ctx, keysOf(job).pages, url, string(v)).Err(); err != nil {
+	if _, err := s.call1(ctx, cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder {
+		return p.HSet(ctx, keysOf(job).pages, url, string(v))
+	})); err != nil {
 		return fmt.Errorf("set output id of %s: %w", url, err)
 	}
 	return nil
@@ -304,9 +354,9 @@ func (s *RedisStore) SetOutputID(ctx context.Context, job, url, id string) error
 // FinishRun forgets the run's visited set and frontier.
 func (s *RedisStore) FinishRun(ctx context.Context, job string) error {
 	k := keysOf(job)
-	err := s.retry(ctx, func(ctx context.Context) error {
-		return s.rdb.Del(ctx, k.seen, k.frontier, k.active, k.with(job, "leases"), k.with(job, "cursor"), k.with(job, "seeded")).Err()
-	})
+	_, err := s.call1(ctx, cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder {
+		return p.Del(ctx, k.seen, k.frontier, k.active, k.with(job, "leases"), k.with(job, "cursor"), k.with(job, "seeded"))
+	}))
 	if err != nil {
 		return fmt.Errorf("finish run of %s: %w", job, err)
 	}

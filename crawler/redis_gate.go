@@ -14,9 +14,14 @@ import (
 // host, a sorted set of request tokens in flight (each with an expiry, so a
 // dead replica's tokens lapse) caps the cluster's parallel requests, and a
 // next-allowed time spaces them by the host's delay. An acquire is one
-// script call; releases are carried by the replica's next acquire, or sent
-// on their own after a few milliseconds when none comes, so the gate costs
-// about one round trip per request.
+// script call. A request's token is given back when the request is over,
+// a write that rides along with the store's next request; but when the
+// host has no delay, it is first kept for releaseDelay, and a request of
+// this replica to the host that comes meanwhile takes it without asking
+// Redis (up to maxTokenUses requests per token, so the replicas take
+// turns). The cluster-wide cap is unchanged: a token is still one request
+// in flight at most, and the others' view of it is what it was when a
+// release waited for a carrier anyway.
 type redisGate struct {
 	s        *RedisStore
 	job      string
@@ -26,23 +31,28 @@ type redisGate struct {
 
 	seq atomic.Uint64
 
-	mu      sync.Mutex
-	delays  map[string]time.Duration // Crawl-delay per host
-	held    map[string][]string      // host -> tokens this replica holds
-	pending []heldToken              // released, not yet sent
-	timer   *time.Timer
+	mu     sync.Mutex
+	delays map[string]time.Duration // Crawl-delay per host
+	held   map[string][]gateToken   // host -> tokens of requests in flight
+	idle   map[string][]gateToken   // host -> tokens kept for the next request
+	timer  *time.Timer              // gives back the idle tokens
 }
 
-type heldToken struct{ host, token string }
+// gateToken is a request token this replica holds.
+type gateToken struct {
+	token string
+	uses  int       // requests made with it
+	since time.Time // idle since
+}
 
-// acquireScript: KEYS slots, next, then the slots keys of the releases;
-// ARGV parallel, delay ms, hold ms, token, then the released tokens.
-// Returns -1 when the host has no free slot, else the milliseconds to wait
-// for the host's turn (the slot is taken).
+// maxTokenUses bounds the requests one token serves before it is given
+// back, so that a busy replica does not keep a host's slots to itself.
+const maxTokenUses = 8
+
+// acquireScript: KEYS slots, next; ARGV parallel, delay ms, hold ms,
+// token. Returns -1 when the host has no free slot, else the milliseconds
+// to wait for the host's turn (the slot is taken).
 var acquireScript = redis.NewScript(`
-for i = 3, #KEYS do
-  redis.call('ZREM', KEYS[i], ARGV[i + 2])
-end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -53,14 +63,6 @@ local delay = tonumber(ARGV[2])
 redis.call('SET', KEYS[2], at + delay, 'PX', at - now + delay + 60000)
 redis.call('ZADD', KEYS[1], at + tonumber(ARGV[3]), ARGV[4])
 return at - now
-`)
-
-// releaseScript: KEYS slots keys; ARGV tokens.
-var releaseScript = redis.NewScript(`
-for i = 1, #KEYS do
-  redis.call('ZREM', KEYS[i], ARGV[i])
-end
-return 0
 `)
 
 // renewSlotsScript: KEYS the slots keys; ARGV hold ms, then the tokens.
@@ -79,7 +81,7 @@ return 0
 func (s *RedisStore) Gate(job string, parallel int, delay, hold time.Duration) politeGate {
 	return &redisGate{
 		s: s, job: job, parallel: max(parallel, 1), delay: delay, hold: hold,
-		delays: map[string]time.Duration{}, held: map[string][]string{},
+		delays: map[string]time.Duration{}, held: map[string][]gateToken{}, idle: map[string][]gateToken{},
 	}
 }
 
@@ -96,44 +98,43 @@ func (g *redisGate) setDelay(host string, d time.Duration) {
 	g.mu.Unlock()
 }
 
-func (g *redisGate) takePending() []heldToken {
+// reuse takes an idle token of host, when it has no delay.
+func (g *redisGate) reuse(host string) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	p := g.pending
-	g.pending = nil
-	if g.timer != nil {
-		g.timer.Stop()
-		g.timer = nil
+	toks := g.idle[host]
+	if len(toks) == 0 || max(g.delay, g.delays[host]) > 0 {
+		return false
 	}
-	return p
+	t := toks[len(toks)-1]
+	g.idle[host] = toks[:len(toks)-1]
+	t.uses++
+	g.held[host] = append(g.held[host], t)
+	return true
 }
 
 func (g *redisGate) acquire(ctx context.Context, host string) error {
+	if g.reuse(host) {
+		return nil
+	}
 	g.mu.Lock()
 	delay := max(g.delay, g.delays[host])
 	g.mu.Unlock()
 	token := g.s.owner + ":" + strconv.FormatUint(g.seq.Add(1), 10)
 	backoff := 10 * time.Millisecond
 	for {
-		rel := g.takePending()
 		keys := []string{g.slotsKey(host), g.nextKey(host)}
-		args := []any{g.parallel, delay.Milliseconds(), g.hold.Milliseconds(), token}
-		for _, r := range rel {
-			keys = append(keys, g.slotsKey(r.host))
-			args = append(args, r.token)
-		}
+		c, err := g.s.call1(ctx, scriptOp(acquireScript, keys, g.parallel, delay.Milliseconds(), g.hold.Milliseconds(), token))
 		var wait int64
-		err := g.s.retry(ctx, func(ctx context.Context) error {
-			var err error
-			wait, err = acquireScript.Run(ctx, g.s.rdb, keys, args...).Int64()
-			return err
-		})
+		if err == nil {
+			wait, err = c.(*redis.Cmd).Int64()
+		}
 		if err != nil {
-			return err // the tokens not released lapse after hold
+			return err
 		}
 		if wait >= 0 {
 			g.mu.Lock()
-			g.held[host] = append(g.held[host], token)
+			g.held[host] = append(g.held[host], gateToken{token: token, uses: 1})
 			g.mu.Unlock()
 			if wait > 0 {
 				t := time.NewTimer(time.Duration(wait) * time.Millisecond)
@@ -148,6 +149,9 @@ func (g *redisGate) acquire(ctx context.Context, host string) error {
 			return nil
 		}
 		// Every slot of the host is taken, here or on other replicas.
+		if g.reuse(host) {
+			return nil
+		}
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -155,31 +159,36 @@ func (g *redisGate) acquire(ctx context.Context, host string) error {
 			return ctx.Err()
 		case <-t.C:
 		}
+		if g.reuse(host) {
+			return nil
+		}
 		backoff = min(2*backoff, 100*time.Millisecond)
 	}
 }
 
-// renew extends the tokens this replica holds.
+// renew extends the tokens this replica holds, in use or idle.
 func (g *redisGate) renew(ctx context.Context) error {
 	g.mu.Lock()
 	var keys []string
 	args := []any{g.hold.Milliseconds()}
-	for host, toks := range g.held {
-		for _, tok := range toks {
-			keys = append(keys, g.slotsKey(host))
-			args = append(args, tok)
+	for _, m := range []map[string][]gateToken{g.held, g.idle} {
+		for host, toks := range m {
+			for _, t := range toks {
+				keys = append(keys, g.slotsKey(host))
+				args = append(args, t.token)
+			}
 		}
 	}
 	g.mu.Unlock()
 	if len(keys) == 0 {
 		return nil
 	}
-	return g.s.retry(ctx, func(ctx context.Context) error {
-		return renewSlotsScript.Run(ctx, g.s.rdb, keys, args...).Err()
-	})
+	_, err := g.s.call1(ctx, scriptOp(renewSlotsScript, keys, args...))
+	return err
 }
 
-// releaseDelay is how long a release waits for an acquire to carry it.
+// releaseDelay is how long a token waits for this replica's next request
+// to its host.
 const releaseDelay = 25 * time.Millisecond
 
 func (g *redisGate) release(host string) {
@@ -189,31 +198,59 @@ func (g *redisGate) release(host string) {
 	if len(toks) == 0 {
 		return
 	}
-	tok := toks[len(toks)-1]
+	t := toks[len(toks)-1]
 	g.held[host] = toks[:len(toks)-1]
-	g.pending = append(g.pending, heldToken{host, tok})
+	if t.uses >= maxTokenUses || max(g.delay, g.delays[host]) > 0 {
+		g.giveBack(host, t.token)
+		return
+	}
+	t.since = time.Now()
+	g.idle[host] = append(g.idle[host], t)
 	if g.timer == nil {
-		g.timer = time.AfterFunc(releaseDelay, g.flush)
+		g.timer = time.AfterFunc(releaseDelay, g.sweep)
 	}
 }
 
-// flush sends the releases no acquire carried.
-func (g *redisGate) flush() {
-	rel := g.takePending()
-	if len(rel) == 0 {
-		return
+// sweep gives back the tokens idle for releaseDelay.
+func (g *redisGate) sweep() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.timer = nil
+	now := time.Now()
+	var next time.Duration
+	for host, toks := range g.idle {
+		kept := toks[:0]
+		for _, t := range toks {
+			if left := releaseDelay - now.Sub(t.since); left > 0 {
+				kept = append(kept, t)
+				if next == 0 || left < next {
+					next = left
+				}
+				continue
+			}
+			g.giveBack(host, t.token)
+		}
+		if len(kept) == 0 {
+			delete(g.idle, host)
+		} else {
+			g.idle[host] = kept
+		}
 	}
-	keys := make([]string, 0, len(rel))
-	args := make([]any, 0, len(rel))
-	for _, r := range rel {
-		keys = append(keys, g.slotsKey(r.host))
-		args = append(args, r.token)
+	if next > 0 {
+		g.timer = time.AfterFunc(next, g.sweep)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := g.s.retry(ctx, func(ctx context.Context) error {
-		return releaseScript.Run(ctx, g.s.rdb, keys, args...).Err()
-	}); err != nil {
-		g.s.log.Warn("release host slots", "err", err) // they lapse after hold
-	}
+}
+
+// giveBack queues the release of a token (it lapses after hold if the
+// release never reaches Redis). Callers hold g.mu.
+func (g *redisGate) giveBack(host, token string) {
+	key := g.slotsKey(host)
+	g.s.later(deferredOp{
+		op: cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder { return p.ZRem(ctx, key, token) }),
+		done: func(err error) {
+			if err != nil {
+				g.s.log.Warn("release host slot", "err", err)
+			}
+		},
+	})
 }

@@ -85,14 +85,18 @@ return 0
 
 // Lease takes up to n items of job's frontier for ttl.
 func (s *RedisStore) Lease(ctx context.Context, job string, n int, ttl time.Duration) ([]Leased, int, bool, error) {
+	if err := s.failure(job); err != nil {
+		return nil, 0, false, err
+	}
 	k := keysOf(job)
+	// The acknowledgements waiting in the outbox go first, so remaining
+	// counts what is really left.
+	c, err := s.call1(ctx, scriptOp(leaseScript, []string{k.frontier, k.with(job, "leases"), k.with(job, "cursor"), k.pages, k.with(job, "seeded")},
+		n, ttl.Milliseconds()))
 	var res []any
-	err := s.retry(ctx, func(ctx context.Context) error {
-		var err error
-		res, err = leaseScript.Run(ctx, s.rdb, []string{k.frontier, k.with(job, "leases"), k.with(job, "cursor"), k.pages, k.with(job, "seeded")},
-			n, ttl.Milliseconds()).Slice()
-		return err
-	})
+	if err == nil {
+		res, err = c.(*redis.Cmd).Slice()
+	}
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("lease frontier of %s: %w", job, err)
 	}
@@ -138,9 +142,7 @@ func seqArgs(seqs []uint64) []any {
 // Renew extends the leases on seqs.
 func (s *RedisStore) Renew(ctx context.Context, job string, seqs []uint64, ttl time.Duration) error {
 	args := append([]any{ttl.Milliseconds()}, seqArgs(seqs)...)
-	err := s.retry(ctx, func(ctx context.Context) error {
-		return renewScript.Run(ctx, s.rdb, []string{keysOf(job).with(job, "leases")}, args...).Err()
-	})
+	_, err := s.call1(ctx, scriptOp(renewScript, []string{keysOf(job).with(job, "leases")}, args...))
 	if err != nil {
 		return fmt.Errorf("renew leases of %s: %w", job, err)
 	}
@@ -153,9 +155,9 @@ func (s *RedisStore) Unlease(ctx context.Context, job string, seqs []uint64) err
 	for _, q := range seqs {
 		zs = append(zs, redis.Z{Score: 0, Member: strconv.FormatUint(q, 10)})
 	}
-	err := s.retry(ctx, func(ctx context.Context) error {
-		return s.rdb.ZAddXX(ctx, keysOf(job).with(job, "leases"), zs...).Err()
-	})
+	_, err := s.call1(ctx, cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder {
+		return p.ZAddXX(ctx, keysOf(job).with(job, "leases"), zs...)
+	}))
 	if err != nil {
 		return fmt.Errorf("give back leases of %s: %w", job, err)
 	}
@@ -164,9 +166,9 @@ func (s *RedisStore) Unlease(ctx context.Context, job string, seqs []uint64) err
 
 // MarkSeeded records that the run's sources are in the frontier.
 func (s *RedisStore) MarkSeeded(ctx context.Context, job string) error {
-	err := s.retry(ctx, func(ctx context.Context) error {
-		return s.rdb.Set(ctx, keysOf(job).with(job, "seeded"), "1", 0).Err()
-	})
+	_, err := s.call1(ctx, cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder {
+		return p.Set(ctx, keysOf(job).with(job, "seeded"), "1", 0)
+	}))
 	if err != nil {
 		return fmt.Errorf("mark run of %s seeded: %w", job, err)
 	}
@@ -194,12 +196,11 @@ return 1
 // the rename, and its output directory, which it checks first, does not
 // have the file), another writer may not.
 func (s *RedisStore) Commit(ctx context.Context, job, url, id, sha, writer string) (bool, error) {
+	c, err := s.call1(ctx, scriptOp(commitScript, []string{keysOf(job).with(job, "written")}, id, sha+"|"+writer))
 	var r int
-	err := s.retry(ctx, func(ctx context.Context) error {
-		var err error
-		r, err = commitScript.Run(ctx, s.rdb, []string{keysOf(job).with(job, "written")}, id, sha+"|"+writer).Int()
-		return err
-	})
+	if err == nil {
+		r, err = c.(*redis.Cmd).Int()
+	}
 	if err != nil {
 		return false, fmt.Errorf("commit %s: %w", url, err)
 	}

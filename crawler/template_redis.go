@@ -76,23 +76,22 @@ func (s *RedisStore) TemplateCounts(ctx context.Context, host, url string, fps [
 	for i, fp := range fps {
 		fields[i] = fpKey(fp)
 	}
-	var (
-		pages    *redis.IntCmd
-		articles *redis.StringCmd
-		self     *redis.StringCmd
-		counts   *redis.SliceCmd
-	)
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		pages = p.ZCard(ctx, k.urls)
-		articles = p.Get(ctx, k.articles)
-		self = p.HGet(ctx, k.pages, url)
-		if len(fields) > 0 {
-			counts = p.HMGet(ctx, k.counts, fields...)
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	ops := []op{
+		cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder { return p.ZCard(ctx, k.urls) }),
+		cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder { return p.Get(ctx, k.articles) }),
+		cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder { return p.HGet(ctx, k.pages, url) }),
+	}
+	if len(fields) > 0 {
+		ops = append(ops, cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder { return p.HMGet(ctx, k.counts, fields...) }))
+	}
+	cmds, err := s.call(ctx, ops...)
+	if err != nil {
 		return TemplateCounts{}, fmt.Errorf("read template of %s: %w", host, err)
+	}
+	pages, articles, self := cmds[0].(*redis.IntCmd), cmds[1].(*redis.StringCmd), cmds[2].(*redis.StringCmd)
+	var counts *redis.SliceCmd
+	if len(fields) > 0 {
+		counts = cmds[3].(*redis.SliceCmd)
 	}
 	tc.Pages = int(pages.Val())
 	tc.ArticlePages, _ = strconv.Atoi(articles.Val())
@@ -142,18 +141,13 @@ func (s *RedisStore) RecordTemplates(ctx context.Context, pages []TemplatePage, 
 	if len(pages) == 0 {
 		return nil
 	}
-	// Load the script once, so the pipeline can call it by its hash.
-	if err := recordTemplateScript.Load(ctx, s.rdb).Err(); err != nil {
-		return fmt.Errorf("record template: %w", err)
+	ops := make([]op, 0, len(pages))
+	for _, p := range pages {
+		args := []any{p.URL, p.At.UnixMilli(), lim.Window, p.At.Add(-lim.MaxAge).UnixMilli(), lim.MaxAge.Milliseconds(), string(pageBlob(p.FPs, p.Article))}
+		ops = append(ops, scriptOp(recordTemplateScript, tplKeysOf(p.Host).list(), args...))
 	}
-	cmds, err := s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
-		for _, p := range pages {
-			args := []any{p.URL, p.At.UnixMilli(), lim.Window, p.At.Add(-lim.MaxAge).UnixMilli(), lim.MaxAge.Milliseconds(), string(pageBlob(p.FPs, p.Article))}
-			recordTemplateScript.EvalSha(ctx, pl, tplKeysOf(p.Host).list(), args...)
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
+	cmds, err := s.roundTrip(ctx, true, ops...)
+	if err != nil {
 		return fmt.Errorf("record template: %w", err)
 	}
 	for i, c := range cmds {
