@@ -149,6 +149,9 @@ func (rs *ruleSet) bylineOrStamp(text string, heading bool) (rule, author string
 	if heading || !strings.ContainsAny(text, "0123456789") {
 		return "", "" // every date and time pattern needs a digit
 	}
+	if !mayHoldDate(text) {
+		return "", ""
+	}
 	locs := rs.date.FindAllStringIndex(text, -1)
 	if len(locs) == 0 {
 		return "", ""
@@ -244,6 +247,97 @@ func (rs *ruleSet) unglueFiller(w string) string {
 func containsAny(s string, subs []string) bool {
 	for _, sub := range subs {
 		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayHoldDate is a necessary condition for rs.date to match somewhere in
+// s: a scan that spares the regexp (large, with every month name, so slow)
+// most lines with a number that is no date ("5027", "1 tsp cinnamon",
+// "$243.97"). Every alternative of rs.date needs one of these (\d and \s
+// are ASCII in Go's regexps; (?i) folds no other character into a, g, h,
+// m, o, p or u):
+//   - digits, one of - / ., one or two digits, one of - / ., a digit
+//     (2023-05-01, 1.5.23);
+//   - digits, one of : h H, two digits (14:35, 14h35);
+//   - digits, '.', two digits, spaces, a letter of am, pm, a.m., p.m. or
+//     uhr (4.30 pm);
+//   - digits, spaces, am or pm in any case (5 pm);
+//   - eight digits in a row (20230501);
+//   - four digits in a row right after a space, and a letter somewhere
+//     (the year after a month name: "May 1, 2023", "1 de mayo de 2023");
+//   - "ago" in any case (3 hours ago);
+//   - 月 (5月1日).
+func mayHoldDate(s string) bool {
+	isDigit := func(i int) bool { return i < len(s) && s[i] >= '0' && s[i] <= '9' }
+	isSpace := func(i int) bool {
+		return i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r' || s[i] == '\f')
+	}
+	runEnd := func(i int) int {
+		for isDigit(i) {
+			i++
+		}
+		return i
+	}
+	lower := func(i int) byte {
+		if i < len(s) {
+			return s[i] | 0x20
+		}
+		return 0
+	}
+	yearRun := false
+	for i := 0; i < len(s); {
+		if !isDigit(i) {
+			i++
+			continue
+		}
+		e := runEnd(i)
+		n := e - i
+		if n >= 8 {
+			return true
+		}
+		if n >= 4 && i > 0 && isSpace(i-1) {
+			yearRun = true
+		}
+		if e < len(s) {
+			switch c := s[e]; c {
+			case '-', '/', '.':
+				if e2 := runEnd(e + 1); e2-(e+1) >= 1 && e2-(e+1) <= 2 && e2 < len(s) && (s[e2] == '-' || s[e2] == '/' || s[e2] == '.') && isDigit(e2+1) {
+					return true
+				} else if c == '.' && e2-(e+1) == 2 {
+					j := e2
+					for isSpace(j) {
+						j++
+					}
+					if l := lower(j); l == 'a' || l == 'p' || l == 'u' {
+						return true
+					}
+				}
+			case ':', 'h', 'H':
+				if isDigit(e+1) && isDigit(e+2) {
+					return true
+				}
+			}
+		}
+		j := e
+		for isSpace(j) {
+			j++
+		}
+		if l := lower(j); (l == 'a' || l == 'p') && lower(j+1) == 'm' {
+			return true
+		}
+		i = e
+	}
+	if yearRun && strings.IndexFunc(s, unicode.IsLetter) >= 0 {
+		return true
+	}
+	if strings.Contains(s, "月") {
+		return true
+	}
+	for i := 0; i+3 <= len(s); i++ {
+		if lower(i) == 'a' && lower(i+1) == 'g' && lower(i+2) == 'o' {
 			return true
 		}
 	}

@@ -1,6 +1,7 @@
 package cleaner
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -557,5 +558,90 @@ func TestSiteNameCalls(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("site %q: rule %q, want %q", tt.site, got, tt.want)
 		}
+	}
+}
+
+// TestMayHoldDate: the scan that spares the date regexp says yes to every
+// text the regexp matches (one case per alternative of the regexp, random
+// strings made of the characters dates are written with, and the
+// paragraphs of a quarter of the benchmark pages), and no to numbers that
+// are no date.
+func TestMayHoldDate(t *testing.T) {
+	rs := newRuleSet()
+	tests := []struct {
+		name string
+		text string
+		want bool
+	}{
+		{"iso date", "Posted 2023-05-01T10:00Z", true},
+		{"day month year with dots", "1.5.23", true},
+		{"time with colon", "Updated 14:35", true},
+		{"time with h", "à 14h35", true},
+		{"time with dot and pm", "4.30 P.M.", true},
+		{"time with dot and uhr", "um 9.30 Uhr", true},
+		{"hour and am", "5 AM", true},
+		{"eight digits", "20230501", true},
+		{"month name then year", "May 1, 2023", true},
+		{"day de month de year", "1 de mayo de 2023", true},
+		{"ago", "3 Hours AGO", true},
+		{"cjk date", "5月1日", true},
+		{"cjk date with year", "2023年5月1日", true},
+		{"bare number", "5027", false},
+		{"quantity", "1 tsp cinnamon", false},
+		{"price", "Get it on Amazon for $243.97", false},
+		{"score", "Rockledge (3-1): 1 goal", false},
+		{"year without a space before it", "#2023", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := mayHoldDate(tt.text); got != tt.want {
+				t.Errorf("mayHoldDate(%q) = %v, want %v", tt.text, got, tt.want)
+			}
+			if match := rs.date.MatchString(tt.text); tt.want != match {
+				t.Errorf("date regexp matches %q: %v, want %v (the case tests the wrong thing)", tt.text, match, tt.want)
+			}
+		})
+	}
+	texts := []string{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	const alphabet = "01234567890123456789012345678901234567890123456789 -/.:h -/.:HaApPmMuUrRgGoOtTzZ+年月日 de mayo ago Jan "
+	chars := []rune(alphabet)
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(20) {
+			b.WriteRune(chars[rng.IntN(len(chars))])
+		}
+		texts = append(texts, b.String())
+	}
+	for i, p := range loadBenchmark(t) {
+		if i%4 != 0 {
+			continue
+		}
+		root, err := parseHTML(decode(p.body, "").text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range paragraphs(body(root)) {
+			if utf8.RuneCountInString(b.text) <= 120 {
+				texts = append(texts, b.text)
+			}
+		}
+	}
+	matched, spared := 0, 0
+	for _, text := range texts {
+		may := mayHoldDate(text)
+		if !may {
+			spared++
+		}
+		if rs.date.MatchString(text) {
+			matched++
+			if !may {
+				t.Errorf("date regexp matches %q, but mayHoldDate says no", text)
+			}
+		}
+	}
+	t.Logf("%d texts: the regexp matches %d, the scan spares it %d", len(texts), matched, spared)
+	if matched == 0 || spared == 0 {
+		t.Errorf("%d matches, %d spared over %d texts: the check checks nothing", matched, spared, len(texts))
 	}
 }
