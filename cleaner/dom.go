@@ -3,6 +3,7 @@ package cleaner
 import (
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -80,11 +81,7 @@ func textLen(n *html.Node) int {
 		skip := false
 		switch c.Type {
 		case html.TextNode:
-			for _, r := range c.Data {
-				if !unicode.IsSpace(r) {
-					total++
-				}
-			}
+			total += nonSpaceRunes(c.Data)
 		case html.ElementNode:
 			skip = c != n && invisibleText(c.DataAtom)
 		}
@@ -93,9 +90,34 @@ func textLen(n *html.Node) int {
 	return total
 }
 
+// nonSpaceRunes counts the runes of s that are not white space (invalid
+// bytes count one each, as ranging over s sees them).
+func nonSpaceRunes(s string) int {
+	n := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			if c != ' ' && (c < '\t' || c > '\r') {
+				n++
+			}
+			continue
+		}
+		r, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+		if !unicode.IsSpace(r) {
+			n++
+		}
+	}
+	return n
+}
+
 // collapse folds runs of white space into one space, trims the ends and
 // drops invisible format characters (soft hyphen, zero-width space, BOM).
 func collapse(s string) string {
+	if collapsed(s) {
+		return s
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -114,6 +136,31 @@ func collapse(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// collapsed says whether collapse would return s unchanged: no space at
+// either end, no white space but single ' ' between words, no format
+// character to drop and no invalid UTF-8 (which collapse turns into U+FFFD).
+func collapsed(s string) bool {
+	space := true // at the start, a space is one too many
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if space {
+				return false
+			}
+			space = true
+			continue
+		case r < utf8.RuneSelf:
+			if r < ' ' && unicode.IsSpace(r) {
+				return false
+			}
+		case r == utf8.RuneError || r == '\u00ad' || r == '\u200b' || r == '\ufeff' || r == '\u200c' || r == '\u200d' || r == '\u2060' || unicode.IsSpace(r):
+			return false
+		}
+		space = false
+	}
+	return !space || s == ""
 }
 
 // isBlock reports the elements that start a new paragraph.

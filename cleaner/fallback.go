@@ -1,7 +1,6 @@
 package cleaner
 
 import (
-	"unicode"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -27,12 +26,7 @@ func (densestBlock) find(body *html.Node) *html.Node {
 		case html.ElementNode:
 			skip = invisibleText(n.DataAtom) || n.DataAtom == atom.A
 		case html.TextNode:
-			k := 0
-			for _, r := range n.Data {
-				if !unicode.IsSpace(r) {
-					k++
-				}
-			}
+			k := nonSpaceRunes(n.Data)
 			if k > 0 {
 				b := n.Parent
 				for b != nil && b != body && !(b.Type == html.ElementNode && isBlock(b.DataAtom)) {

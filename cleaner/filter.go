@@ -49,11 +49,21 @@ type verdicts struct {
 	// firm: removed by a pass that needed no neighbour's evidence, so it
 	// may corroborate a cue next to it.
 	firm []bool
+	// key: normKey of the paragraph's text, once a pass has needed it.
+	key []string
+}
+
+// keyOf returns normKey of paragraph i, computed once.
+func (v *verdicts) keyOf(paras []para, i int) string {
+	if v.key[i] == "" {
+		v.key[i] = normKey(paras[i].text)
+	}
+	return v.key[i]
 }
 
 // filter applies the passes in order and reports every removal.
 func (c *Cleaner) filter(paras []para, facts pageFacts, rep *Report) filtered {
-	v := verdicts{rule: make([]string, len(paras)), cue: make([]string, len(paras)), kind: make([]phraseKind, len(paras)), firm: make([]bool, len(paras))}
+	v := verdicts{rule: make([]string, len(paras)), cue: make([]string, len(paras)), kind: make([]phraseKind, len(paras)), firm: make([]bool, len(paras)), key: make([]string, len(paras))}
 	c.exactPass(paras, facts, &v)
 	if !c.opts.Off.Phrases {
 		c.cuePass(paras, &v)
@@ -91,7 +101,7 @@ func (c *Cleaner) exactPass(paras []para, facts pageFacts, v *verdicts) {
 		switch {
 		case !hasLetterOrDigit(p.text):
 			v.rule[i] = ruleNoText
-		case titleKeys[normKey(p.text)]:
+		case len(titleKeys) > 0 && titleKeys[v.keyOf(paras, i)]:
 			v.rule[i] = ruleTitle
 		case urlKeys[strings.TrimRight(p.text, "/")]:
 			v.rule[i] = rulePageURL
@@ -151,7 +161,7 @@ func (c *Cleaner) evidencePass(paras []para, facts pageFacts, v *verdicts) {
 		// while a live blog re-posting an entry repeats whole sentences.
 		repeat := false
 		if v.rule[i] == "" && proseWeight(p.text) >= dupMinRunes && endsSentence(p.text) {
-			key := normKey(p.text)
+			key := v.keyOf(paras, i)
 			repeat = seen[key]
 			seen[key] = true
 		}

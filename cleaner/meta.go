@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -389,9 +390,12 @@ func wordCount(s string) int {
 // comparing titles and site names.
 func normKey(s string) string {
 	var b strings.Builder
+	b.Grow(len(s))
 	space := false
-	for _, r := range strings.ToLower(s) {
-		if isWordRune(r) {
+	for _, r := range s {
+		// Rune by rune, as strings.ToLower maps them (invalid bytes
+		// become U+FFFD either way, which is no word rune).
+		if r = unicode.ToLower(r); isWordRune(r) {
 			if space && b.Len() > 0 {
 				b.WriteByte(' ')
 			}

@@ -2,7 +2,6 @@ package cleaner
 
 import (
 	"strings"
-	"unicode"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -67,13 +66,10 @@ func (s *splitter) enter(n *html.Node) bool {
 	switch n.Type {
 	case html.TextNode:
 		s.buf.WriteString(n.Data)
-		for _, r := range n.Data {
-			if !unicode.IsSpace(r) {
-				s.runes++
-				if s.linkDepth > 0 {
-					s.linkRunes++
-				}
-			}
+		k := nonSpaceRunes(n.Data)
+		s.runes += k
+		if s.linkDepth > 0 {
+			s.linkRunes += k
 		}
 		return false
 	case html.ElementNode:

@@ -2,6 +2,7 @@ package cleaner
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -91,9 +92,25 @@ func compilePhrases(table []phraseGroup) ([]phrase, *gateLits) {
 				}
 				out[i].gate[j][k] = idSet
 			}
+			// The set whose shortest string is longest is the least
+			// likely present: tried first, it closes the gate soonest.
+			slices.SortStableFunc(out[i].gate[j], func(a, b []int32) int {
+				return shortest(gl, b) - shortest(gl, a)
+			})
 		}
 	}
 	return out, gl
+}
+
+// shortest is the length of the shortest string of a gate set.
+func shortest(gl *gateLits, set []int32) int {
+	n := -1
+	for _, id := range set {
+		if l := len(gl.lits[id]); n < 0 || l < n {
+			n = l
+		}
+	}
+	return n
 }
 
 // trigram hashes three bytes to one of 4096 bits.

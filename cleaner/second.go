@@ -2,7 +2,6 @@ package cleaner
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -196,11 +195,7 @@ func ownTextRunes(n *html.Node) int {
 		skip := false
 		switch c.Type {
 		case html.TextNode:
-			for _, r := range c.Data {
-				if !unicode.IsSpace(r) {
-					total++
-				}
-			}
+			total += nonSpaceRunes(c.Data)
 		case html.ElementNode:
 			skip = c != n && (invisibleText(c.DataAtom) || c.DataAtom == atom.A)
 		}
