@@ -1,9 +1,12 @@
 package crawler
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -119,17 +122,41 @@ func (s *BoltStore) TemplateCounts(ctx context.Context, host, url string, fps []
 
 // RecordTemplates stores the fingerprints of pages, each replacing what
 // its URL said before, and forgets the pages beyond lim: all in one
-// transaction, so a batch costs one commit.
+// transaction, so a batch costs one commit. The pages are recorded in
+// order, but the counts they change are summed per host and fingerprint
+// and written once each at the end: the pages of a site share most of
+// their fingerprints (its chrome), and a page leaving the window takes
+// back what an earlier one added, so a batch writes each key once instead
+// of once per page that has it.
 func (s *BoltStore) RecordTemplates(ctx context.Context, pages []TemplatePage, lim TemplateLimits) error {
 	lim = lim.withDefaults()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		var latest time.Time
+		var (
+			latest time.Time
+			hosts  = map[string]*tplBatch{}
+			order  []*tplBatch
+		)
 		for _, p := range pages {
-			if err := recordTemplate(tx, p, lim); err != nil {
+			h := hosts[p.Host]
+			if h == nil {
+				b, err := tplHost(tx, p.Host, true)
+				if err != nil {
+					return fmt.Errorf("%s: %w", p.URL, err)
+				}
+				h = newTplBatch(b)
+				hosts[p.Host] = h
+				order = append(order, h)
+			}
+			if err := h.record(p, lim); err != nil {
 				return fmt.Errorf("%s: %w", p.URL, err)
 			}
 			if p.At.After(latest) {
 				latest = p.At
+			}
+		}
+		for _, h := range order {
+			if err := h.flush(); err != nil {
+				return err
 			}
 		}
 		return forgetStaleHosts(tx, latest.Add(-lim.MaxAge))
@@ -140,13 +167,25 @@ func (s *BoltStore) RecordTemplates(ctx context.Context, pages []TemplatePage, l
 	return nil
 }
 
-func recordTemplate(tx *bolt.Tx, p TemplatePage, lim TemplateLimits) error {
-	b, err := tplHost(tx, p.Host, true)
-	if err != nil {
-		return err
-	}
+// tplBatch is one host's part of a RecordTemplates call: the page entries
+// are written as they come, the counts they change are summed here and
+// written by flush.
+type tplBatch struct {
+	b               *tplBuckets
+	pages, articles int // the host's counts, with the batch's changes
+	articlesChanged bool
+	last            []byte            // stamp of the last page recorded
+	deltas          map[uint64][2]int // fingerprint -> change of (pages, article pages)
+}
+
+func newTplBatch(b *tplBuckets) *tplBatch {
+	return &tplBatch{b: b, pages: getU32(b.meta, keyTplPages), articles: getU32(b.meta, keyTplArticles), deltas: map[uint64][2]int{}}
+}
+
+func (h *tplBatch) record(p TemplatePage, lim TemplateLimits) error {
+	b := h.b
 	url := []byte(p.URL)
-	if err := b.forget(url); err != nil {
+	if err := h.forget(url); err != nil {
 		return err
 	}
 	stamp := binary.BigEndian.AppendUint64(nil, uint64(p.At.UnixNano()))
@@ -157,33 +196,29 @@ func recordTemplate(tx *bolt.Tx, p TemplatePage, lim TemplateLimits) error {
 	if err := b.order.Put(append(append([]byte(nil), stamp...), url...), nil); err != nil {
 		return err
 	}
-	if err := b.add(blob, 1); err != nil {
-		return err
-	}
-	if err := b.meta.Put(keyTplLast, stamp); err != nil {
-		return err
-	}
+	h.add(blob, 1)
+	h.last = stamp
 	// Forget the oldest pages beyond the window and those too old.
-	pages := getU32(b.meta, keyTplPages)
 	cutoff := uint64(p.At.Add(-lim.MaxAge).UnixNano())
 	var victims [][]byte
 	c := b.order.Cursor()
 	for k, _ := c.First(); k != nil && len(k) > 8; k, _ = c.Next() {
-		if pages-len(victims) <= lim.Window && binary.BigEndian.Uint64(k) >= cutoff {
+		if h.pages-len(victims) <= lim.Window && binary.BigEndian.Uint64(k) >= cutoff {
 			break
 		}
 		victims = append(victims, append([]byte(nil), k[8:]...))
 	}
 	for _, v := range victims {
-		if err := b.forget(v); err != nil {
+		if err := h.forget(v); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// forget removes url's page and its counts, if it has one.
-func (b *tplBuckets) forget(url []byte) error {
+// forget removes url's page and takes back its counts, if it has one.
+func (h *tplBatch) forget(url []byte) error {
+	b := h.b
 	v := b.urls.Get(url)
 	if len(v) <= 8 {
 		return nil
@@ -195,36 +230,66 @@ func (b *tplBuckets) forget(url []byte) error {
 	if err := b.urls.Delete(url); err != nil {
 		return err
 	}
-	return b.add(blob, -1)
+	h.add(blob, -1)
+	return nil
 }
 
 // add counts a page entry in (d = 1) or out (d = -1).
-func (b *tplBuckets) add(blob []byte, d int) error {
-	article, fps := blobFPs(blob)
+func (h *tplBatch) add(blob []byte, d int) {
+	if len(blob) == 0 {
+		return
+	}
 	a := 0
-	if article {
+	if blob[0] == 1 {
 		a = d
-		if err := putU32(b.meta, keyTplArticles, getU32(b.meta, keyTplArticles)+d); err != nil {
+		h.articles += d
+		h.articlesChanged = true
+	}
+	h.pages += d
+	for i := 1; i+8 <= len(blob); i += 8 {
+		fp := binary.BigEndian.Uint64(blob[i:])
+		c := h.deltas[fp]
+		h.deltas[fp] = [2]int{c[0] + d, c[1] + a}
+	}
+}
+
+// flush writes the host's counts: each fingerprint whose count changed
+// once, in key order; a fingerprint no page has any more is deleted.
+func (h *tplBatch) flush() error {
+	b := h.b
+	if err := putU32(b.meta, keyTplPages, h.pages); err != nil {
+		return err
+	}
+	if h.articlesChanged {
+		if err := putU32(b.meta, keyTplArticles, h.articles); err != nil {
 			return err
 		}
 	}
-	if err := putU32(b.meta, keyTplPages, getU32(b.meta, keyTplPages)+d); err != nil {
-		return err
+	if h.last != nil {
+		if err := b.meta.Put(keyTplLast, h.last); err != nil {
+			return err
+		}
 	}
-	for _, k := range fps {
+	var k [8]byte
+	for _, fp := range slices.Sorted(maps.Keys(h.deltas)) {
+		d := h.deltas[fp]
+		if d == [2]int{} {
+			continue
+		}
+		binary.BigEndian.PutUint64(k[:], fp)
 		var n, na int
-		if v := b.counts.Get([]byte(k)); len(v) == 8 {
+		if v := b.counts.Get(k[:]); len(v) == 8 {
 			n, na = int(binary.BigEndian.Uint32(v)), int(binary.BigEndian.Uint32(v[4:]))
 		}
-		n, na = n+d, na+a
+		n, na = n+d[0], na+d[1]
 		if n <= 0 {
-			if err := b.counts.Delete([]byte(k)); err != nil {
+			if err := b.counts.Delete(k[:]); err != nil {
 				return err
 			}
 			continue
 		}
-		v := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(n)), uint32(max(na, 0)))
-		if err := b.counts.Put([]byte(k), v); err != nil {
+		v := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(make([]byte, 0, 8), uint32(n)), uint32(max(na, 0)))
+		if err := b.counts.Put(bytes.Clone(k[:]), v); err != nil {
 			return err
 		}
 	}

@@ -2,12 +2,15 @@ package crawler
 
 import (
 	"context"
+	"encoding/hex"
+	"math/rand/v2"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	bolt "go.etcd.io/bbolt"
 
 	"winnow/internal/testredis"
 )
@@ -258,4 +261,78 @@ func TestTemplateStoreForgetsStaleHosts(t *testing.T) {
 	if tc, _ := s.TemplateCounts(ctx, "new.example", "/b", []uint64{1}); tc.Pages != 1 {
 		t.Errorf("new.example: %+v", tc)
 	}
+}
+
+// TestTemplateBatchesEqualSinglePages: recording pages in batches (whose
+// counts are summed before they are written) leaves the store exactly as
+// recording them one call each: same keys, same values, in every bucket
+// of the template evidence. The pages repeat URLs, share fingerprints,
+// mix articles and index pages over two hosts, and overflow the window
+// inside a batch.
+func TestTemplateBatchesEqualSinglePages(t *testing.T) {
+	lim := TemplateLimits{Window: 7, MaxAge: time.Hour}
+	rng := rand.New(rand.NewPCG(1, 2))
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var pages []TemplatePage
+	for i := range 400 {
+		var fps []uint64
+		for range 1 + rng.IntN(12) {
+			fps = append(fps, uint64(rng.IntN(30))) // shared and repeated
+		}
+		host := []string{"a.example", "b.example"}[rng.IntN(2)]
+		pages = append(pages, TemplatePage{
+			Host: host, URL: "/p/" + strconv.Itoa(rng.IntN(25)), FPs: fps, Article: rng.IntN(3) > 0,
+			// Mostly forward in time, now and then a jump past MaxAge.
+			At: t0.Add(time.Duration(i)*time.Second + time.Duration(i/150)*2*time.Hour),
+		})
+	}
+	ctx := context.Background()
+	single, batched := openTestStore(t), openTestStore(t)
+	for _, p := range pages {
+		if err := single.RecordTemplates(ctx, []TemplatePage{p}, lim); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for rest := pages; len(rest) > 0; {
+		n := min(len(rest), 1+rng.IntN(40))
+		if err := batched.RecordTemplates(ctx, rest[:n], lim); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[n:]
+	}
+	want, got := dumpBucket(t, single, bucketTemplate), dumpBucket(t, batched, bucketTemplate)
+	if len(want) == 0 {
+		t.Fatal("nothing recorded")
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("batched recording differs from page by page (-single +batched):\n%s", diff)
+	}
+}
+
+// dumpBucket lists every key under the top-level bucket name, nested
+// buckets included, as "path/key" -> hex value.
+func dumpBucket(t *testing.T, s *BoltStore, name []byte) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	var walk func(b *bolt.Bucket, path string)
+	walk = func(b *bolt.Bucket, path string) {
+		b.ForEach(func(k, v []byte) error {
+			if v == nil {
+				walk(b.Bucket(k), path+"/"+hex.EncodeToString(k))
+				return nil
+			}
+			out[path+"/"+hex.EncodeToString(k)] = hex.EncodeToString(v)
+			return nil
+		})
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(name); b != nil {
+			walk(b, "")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
