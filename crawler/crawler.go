@@ -39,6 +39,24 @@ type Page struct {
 	// Unchanged is set for a 304 and for a body whose SHA-256 equals the
 	// last run's: the page needs no cleaning and nothing is written.
 	Unchanged bool
+
+	// written receives the output id the receiver reports with Written;
+	// nil for a page that did not come from a Crawler's Run.
+	written *string
+}
+
+// Written tells the crawler that p was written as the document with
+// output id id: the crawler stores it in the URL's record when it marks
+// the URL done, in the same state write, so a written page costs one
+// write of its record rather than two. Call it from emit, before it
+// returns. It reports false for a page that did not come from a Crawler's
+// Run (a replay, a test): the caller then stores the id itself.
+func (p Page) Written(id string) bool {
+	if p.written == nil {
+		return false
+	}
+	*p.written = id
+	return true
 }
 
 // ErrPageFailed, wrapped in an error returned by emit, marks a page that
@@ -557,9 +575,10 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 			}
 			break
 		}
+		outputID := old.OutputID
 		page := Page{
 			URL: it.URL, FinalURL: st.final, Status: st.status, Header: st.header, Body: st.body, Tree: tree,
-			FetchedAt: now, Depth: it.Depth, Unchanged: unchanged,
+			FetchedAt: now, Depth: it.Depth, Unchanged: unchanged, written: &outputID,
 		}
 		if err := c.emitPage(ctx, emit, page); err != nil {
 			if !errors.Is(err, ErrPageFailed) {
@@ -567,7 +586,7 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 			}
 			return finish()
 		}
-		rec = &Record{ETag: st.header.Get("ETag"), LastModified: st.header.Get("Last-Modified"), SHA256: hexsum, OutputID: old.OutputID, FetchedAt: now}
+		rec = &Record{ETag: st.header.Get("ETag"), LastModified: st.header.Get("Last-Modified"), SHA256: hexsum, OutputID: outputID, FetchedAt: now}
 		if archived {
 			rec.WARCID, rec.WARCDate = st.warc.id, st.warc.date
 		}

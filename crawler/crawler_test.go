@@ -706,3 +706,52 @@ func TestRefreshFetchesArticlesInFull(t *testing.T) {
 		}
 	}
 }
+
+// TestWrittenIDGoesIntoDone: the output id a receiver reports with
+// Page.Written is stored in the URL's record by the crawler's Done; an
+// article the receiver did not report keeps the id it had; a page built
+// outside a crawl reports false.
+func TestWrittenIDGoesIntoDone(t *testing.T) {
+	s := serveSite(t, "site-news", nil)
+	store := openTestStore(t)
+	opts := testOptions(s.URL + "/")
+	opts.Article = mustRe(newsArticles)
+	first, second := s.URL+"/2024/01/first-story.html", s.URL+"/2024/01/second-story.html"
+	run := func(report map[string]string) {
+		t.Helper()
+		c, err := New(opts, store, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Run(context.Background(), func(ctx context.Context, p Page) error {
+			if id, ok := report[p.URL]; ok && !p.Written(id) {
+				t.Errorf("Written(%s) = false for a crawled page", p.URL)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	idOf := func(u string) string {
+		t.Helper()
+		rec, ok, err := store.Record(context.Background(), opts.Job, u)
+		if err != nil || !ok {
+			t.Fatalf("record of %s: %v %v", u, ok, err)
+		}
+		return rec.OutputID
+	}
+	run(map[string]string{first: "00000000000000a1", second: "00000000000000b2"})
+	if got := []string{idOf(first), idOf(second)}; !cmp.Equal(got, []string{"00000000000000a1", "00000000000000b2"}) {
+		t.Errorf("after the first run: output ids %q", got)
+	}
+	s.setBody("/2024/01/first-story.html", "<html><body><p>changed</p></body></html>")
+	s.setBody("/2024/01/second-story.html", "<html><body><p>changed too</p></body></html>")
+	run(map[string]string{first: "00000000000000c3"})
+	if got := []string{idOf(first), idOf(second)}; !cmp.Equal(got, []string{"00000000000000c3", "00000000000000b2"}) {
+		t.Errorf("after the second run: output ids %q, want the new one and the kept one", got)
+	}
+	if (Page{URL: first}).Written("x") {
+		t.Error("Written = true for a page that did not come from a crawl")
+	}
+}

@@ -368,15 +368,23 @@ func (r *Runner) process(ctx context.Context, log *slog.Logger, opts RunOptions,
 		log.Error("write failed", "url", p.URL, "err", err)
 		return runOutcome{result: "error", err: fmt.Errorf("write %s: %w: %w", p.URL, crawler.ErrPageFailed, err)}
 	}
+	id := output.ID(doc.CanonicalURL)
 	switch wr {
 	case output.Unchanged:
+		// The document is on disk under id (written by an earlier run, or
+		// by this one before a crash kept its record from being stored).
+		p.Written(id)
 		return skip("unchanged")
 	case output.Duplicate:
 		return skip("duplicate")
 	}
 	r.m.DocumentsWritten.WithLabelValues(job).Inc()
-	if err := r.store.SetOutputID(ctx, job, p.URL, output.ID(doc.CanonicalURL)); err != nil {
-		log.Warn("state not updated", "url", p.URL, "err", err)
+	// A crawled page's id goes into its record with the crawler's Done,
+	// one state write; a page from elsewhere has its record updated here.
+	if !p.Written(id) {
+		if err := r.store.SetOutputID(ctx, job, p.URL, id); err != nil {
+			log.Warn("state not updated", "url", p.URL, "err", err)
+		}
 	}
 	cold.keep(p, seen, doc, rep)
 	if wr == output.Replaced {

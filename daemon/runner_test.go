@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -185,6 +186,24 @@ func TestRunIncremental(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(env.m.DocumentsWritten.WithLabelValues("news")); got != 3 {
 		t.Errorf("documents written = %v, want 3", got)
+	}
+	// Each article's record names the file it was written as (the id goes
+	// into the record with the crawler's Done).
+	var ids, names []string
+	for _, a := range []string{"first", "second", "third"} {
+		rec, ok, err := env.runner.store.Record(context.Background(), "news", site.URL+"/2024/01/"+a+"-story.html")
+		if err != nil || !ok {
+			t.Fatalf("record of the %s story: %v %v", a, ok, err)
+		}
+		ids = append(ids, rec.OutputID)
+	}
+	for _, f := range env.files(t) {
+		names = append(names, strings.TrimSuffix(filepath.Base(f), ".txt"))
+	}
+	slices.Sort(ids)
+	slices.Sort(names)
+	if diff := cmp.Diff(names, ids); diff != "" {
+		t.Errorf("output ids in the records (-files +records):\n%s", diff)
 	}
 
 	// Unchanged site: 304s, nothing written.
