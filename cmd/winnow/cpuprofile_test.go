@@ -118,3 +118,25 @@ func TestCPUProfileCrawlInterrupted(t *testing.T) {
 	}
 	checkProfile(t, prof)
 }
+
+// TestMemProfile: --memprofile writes a memory profile when the command
+// ends, alone or beside --cpuprofile; a path that cannot be written is a
+// usage error before any work.
+func TestMemProfile(t *testing.T) {
+	dir := t.TempDir()
+	mem, cpu := filepath.Join(dir, "mem.prof"), filepath.Join(dir, "cpu.prof")
+	r := runWinnow(t, "", "clean", "--memprofile", mem, "--cpuprofile", cpu, "--out", filepath.Join(dir, "out"), harbourPage)
+	if r.code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", r.code, r.stderr)
+	}
+	checkProfile(t, mem)
+	checkProfile(t, cpu)
+	missing := filepath.Join(dir, "no-such-dir", "mem.prof")
+	r = runWinnow(t, "", "clean", "--memprofile", missing, "--out", filepath.Join(dir, "out2"), harbourPage)
+	if want := "winnow: --memprofile: open " + missing + ": no such file or directory"; r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out2")); err == nil {
+		t.Error("the command ran although its memory profile could not be written")
+	}
+}
