@@ -337,7 +337,7 @@ func (r *Runner) process(ctx context.Context, log *slog.Logger, opts RunOptions,
 	doc, rep, err := r.cleaner.Clean(cleaner.Input{Body: p.Body, URL: p.FinalURL, ContentType: p.Header.Get("Content-Type"), Template: ev, Tree: p.Tree})
 	p.Tree = nil // Clean has taken it apart
 	r.m.CleanDuration.Observe(time.Since(t0).Seconds())
-	cold.record(p, rep.Fingerprints, err == nil)
+	cold.record(p, rep.Fingerprints, err == nil, seen)
 	for rule, n := range rep.Counts() {
 		r.m.BoilerplateRemoved.WithLabelValues(rule).Add(float64(n))
 	}

@@ -108,13 +108,26 @@ func templatePage(p crawler.Page, fps []uint64, article bool) (crawler.TemplateP
 }
 
 // Recording batches: a store write per page would cost a commit (bbolt's
-// fsync) per article, so pages are recorded in batches of up to
-// recordBatch, or what came in within recordEvery, off the clean workers'
-// path.
+// fsync, and a rewrite of the host's count pages, most of which any batch
+// touches) per article, so pages are recorded in batches off the clean
+// workers' path. While a host is new (a page was cleaned with fewer than
+// coldArticles other articles known) its evidence is written within
+// recordEveryCold, so the template is learnt from the first pages on;
+// after that a batch is written every recordEvery or at recordBatch pages,
+// whichever comes first: a page's evidence then waits a little longer to be
+// seen by others, against a window of hundreds of pages.
 const (
-	recordBatch = 64
-	recordEvery = 200 * time.Millisecond
+	recordBatch     = 256
+	recordEvery     = time.Second
+	recordEveryCold = 200 * time.Millisecond
 )
+
+// recordItem is one page to record; urgent says its host's template is
+// still being learnt.
+type recordItem struct {
+	page   crawler.TemplatePage
+	urgent bool
+}
 
 // templateRecorder writes the pages of one run to the store in batches
 // from its own goroutine. add may be called concurrently until close;
@@ -122,22 +135,27 @@ const (
 type templateRecorder struct {
 	ts   templateStore
 	log  *slog.Logger
-	in   chan crawler.TemplatePage
+	in   chan recordItem
 	done chan struct{}
 }
 
 func newTemplateRecorder(ts templateStore, log *slog.Logger) *templateRecorder {
-	rec := &templateRecorder{ts: ts, log: log, in: make(chan crawler.TemplatePage, recordBatch), done: make(chan struct{})}
+	rec := &templateRecorder{ts: ts, log: log, in: make(chan recordItem, recordBatch), done: make(chan struct{})}
 	go rec.loop()
 	return rec
 }
 
 func (rec *templateRecorder) loop() {
 	defer close(rec.done)
-	tick := time.NewTicker(recordEvery)
+	tick := time.NewTicker(recordEveryCold)
 	defer tick.Stop()
-	var batch []crawler.TemplatePage
+	var (
+		batch  []crawler.TemplatePage
+		urgent bool
+		last   = time.Now()
+	)
 	flush := func() {
+		last = time.Now()
 		if len(batch) == 0 {
 			return
 		}
@@ -146,32 +164,37 @@ func (rec *templateRecorder) loop() {
 		if err := rec.ts.RecordTemplates(context.Background(), batch, crawler.TemplateLimits{}); err != nil {
 			rec.log.Warn("template evidence not recorded", "pages", len(batch), "err", err)
 		}
-		batch = batch[:0]
+		batch, urgent = batch[:0], false
 	}
 	for {
 		select {
-		case p, ok := <-rec.in:
+		case it, ok := <-rec.in:
 			if !ok {
 				flush()
 				return
 			}
-			batch = append(batch, p)
+			batch = append(batch, it.page)
+			urgent = urgent || it.urgent
 			if len(batch) >= recordBatch {
 				flush()
 			}
-		case <-tick.C:
-			flush()
+		case now := <-tick.C:
+			if urgent || now.Sub(last) >= recordEvery {
+				flush()
+			}
 		}
 	}
 }
 
-// add queues one page; it blocks only while a batch is being written.
-func (rec *templateRecorder) add(p crawler.Page, fps []uint64, article bool) {
+// add queues one page; urgent asks for it to be written soon (its host's
+// template is still being learnt). It blocks only while a batch is being
+// written.
+func (rec *templateRecorder) add(p crawler.Page, fps []uint64, article, urgent bool) {
 	if rec == nil {
 		return
 	}
 	if tp, ok := templatePage(p, fps, article); ok {
-		rec.in <- tp
+		rec.in <- recordItem{page: tp, urgent: urgent}
 	}
 }
 
@@ -194,7 +217,7 @@ func (r *Runner) learnFromLinksPage(log *slog.Logger, rec *templateRecorder) fun
 			log.Debug("links page not fingerprinted", "url", p.URL, "err", err)
 			return
 		}
-		rec.add(p, fps, false)
+		rec.add(p, fps, false, false)
 	}
 }
 
@@ -215,10 +238,12 @@ type coldPage struct {
 	templated int    // site_template removals the first time
 }
 
-// record queues a cleaned page's fingerprints for the store.
-func (c *coldStart) record(p crawler.Page, fps []uint64, article bool) {
+// record queues a cleaned page's fingerprints for the store; seen is what
+// the store answered for the page (nil: not asked). A page cleaned while
+// its host had fewer than coldArticles known articles is written soon.
+func (c *coldStart) record(p crawler.Page, fps []uint64, article bool, seen *cleaner.SiteCounts) {
 	if c != nil {
-		c.rec.add(p, fps, article)
+		c.rec.add(p, fps, article, seen != nil && seen.ArticlePages < coldArticles)
 	}
 }
 
