@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 
@@ -73,8 +75,46 @@ func normalize(doc cleaner.Document) normalized {
 // collapse makes s valid UTF-8 and turns every run of white space into one
 // space, trimmed at both ends.
 func collapse(s string) string {
+	if isCollapsed(s) {
+		return s // most of a cleaned document's strings: no copy
+	}
 	return strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ")
 }
+
+// isCollapsed reports whether collapse would return s as it is: valid
+// UTF-8 whose only white space is single ASCII spaces between other
+// characters.
+func isCollapsed(s string) bool {
+	prevSpace := true // no space at the start
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			if c == ' ' {
+				if prevSpace {
+					return false
+				}
+				prevSpace = true
+				continue
+			}
+			if asciiSpace[c] {
+				return false
+			}
+			prevSpace = false
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || unicode.IsSpace(r) {
+			return false
+		}
+		i += size
+		prevSpace = false
+	}
+	return !prevSpace || s == ""
+}
+
+// asciiSpace marks the ASCII white space strings.Fields splits on besides ' '.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true}
 
 func hashText(text string) string {
 	sum := sha256.Sum256([]byte(text))

@@ -149,3 +149,53 @@ func TestTxtDateKeepsOffset(t *testing.T) {
 		t.Errorf("txt %q: want the date as published, 2024-03-05", got)
 	}
 }
+
+// TestCollapse: collapse returns what strings.Fields and Join make of the
+// valid-UTF-8 text, whether or not it takes the no-copy path.
+func TestCollapse(t *testing.T) {
+	slow := func(s string) string { return strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " ") }
+	tests := []struct {
+		name, in  string
+		collapsed bool // returned as it is
+	}{
+		{name: "empty", in: "", collapsed: true},
+		{name: "plain", in: "A plain sentence.", collapsed: true},
+		{name: "non-ASCII", in: "Größe und 東京 – “quoted”", collapsed: true},
+		{name: "leading space", in: " a"},
+		{name: "trailing space", in: "a "},
+		{name: "only a space", in: " "},
+		{name: "double space", in: "a  b"},
+		{name: "tab", in: "a\tb"},
+		{name: "newline", in: "a\nb"},
+		{name: "carriage return", in: "a\r\nb"},
+		{name: "no-break space", in: "a\u00a0b"},
+		{name: "next line", in: "a\u0085b"},
+		{name: "ideographic space", in: "a\u3000b"},
+		{name: "line separator", in: "a\u2028b"},
+		{name: "zero-width space is not white space", in: "a\u200bb", collapsed: true},
+		{name: "invalid UTF-8", in: "a\xffb"},
+		{name: "truncated rune", in: "a\xe6\x9d"},
+		{name: "replacement character itself", in: "a\uFFFDb", collapsed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := isCollapsed(tt.in); got != tt.collapsed {
+				t.Errorf("isCollapsed(%q) = %v, want %v", tt.in, got, tt.collapsed)
+			}
+			if diff := cmp.Diff(slow(tt.in), collapse(tt.in)); diff != "" {
+				t.Errorf("collapse(%q) (-fields +got):\n%s", tt.in, diff)
+			}
+		})
+	}
+}
+
+func FuzzCollapse(f *testing.F) {
+	for _, s := range []string{"", "a b", " a", "a\u00a0 b", "x\xffy", "東京\u3000タワー"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if want := strings.Join(strings.Fields(strings.ToValidUTF8(s, "\uFFFD")), " "); collapse(s) != want {
+			t.Errorf("collapse(%q) = %q, want %q", s, collapse(s), want)
+		}
+	})
+}
