@@ -93,9 +93,10 @@ func (l *leaseSet) list() []uint64 {
 }
 
 // dispatchLeased feeds the workers from leases on the shared frontier.
-// A batch of about two items per worker is leased whenever the local
-// buffer runs low, so a lease costs one round trip per several pages and
-// no replica sits on work the others could do. When nothing can be leased
+// The buffer is topped up to about two items per worker whenever it holds
+// half an item per worker or less, so a lease costs one round trip per
+// several pages and no replica sits on work the others could do. When
+// nothing can be leased
 // but items are still leased by others (their links may add more, or
 // their leases may expire), it polls. complete reports that the shared
 // frontier is empty.
@@ -154,7 +155,7 @@ func (c *Crawler) dispatchLeased(ctx context.Context, sf sharedFrontier, work ch
 		idle     *time.Timer
 	)
 	for {
-		if len(buf) < c.opts.Parallel && !limitHit && idle == nil {
+		if len(buf) <= c.opts.Parallel/2 && !limitHit && idle == nil {
 			items, remaining, seeded, err := sf.Lease(ctx, c.opts.Job, batch-len(buf), ttl)
 			if err != nil {
 				drain(ctx, done, inflight, held)

@@ -70,6 +70,7 @@ func NewRedis(addr string, log *slog.Logger) (*RedisStore, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	opts.OnConnect = loadScripts
 	return &RedisStore{rdb: redis.NewClient(opts), owner: newOwnerID(), log: log.With("component", "state"), MaxOutage: 10 * time.Minute}, nil
 }
 
@@ -155,12 +156,12 @@ return added
 `
 
 var (
-	enqueueScript = redis.NewScript(strings.ReplaceAll(enqueueLua, "ARGV_START", "1"))
+	enqueueScript = newLua(strings.ReplaceAll(enqueueLua, "ARGV_START", "1"))
 	// doneScript: KEYS seen, frontier, seq, pages, leases; ARGV seq, url,
 	// record ("" for none), the id of a document just written ("" for
 	// none), then the link pairs. A record without an output id keeps the
 	// one stored before.
-	doneScript = redis.NewScript(`
+	doneScript = newLua(`
 redis.call('ZREMRANGEBYSCORE', KEYS[2], ARGV[1], ARGV[1])
 redis.call('ZREM', KEYS[5], ARGV[1])
 if ARGV[3] ~= '' then

@@ -25,15 +25,43 @@ import (
 // outboxDelay is how long a write waits for a request to carry it.
 const outboxDelay = 20 * time.Millisecond
 
+// luaScript is a script called in pipelines, with its source.
+type luaScript struct {
+	*redis.Script
+	src string
+}
+
+func newLua(src string) luaScript { return luaScript{redis.NewScript(src), src} }
+
+// pipelined are the scripts called in pipelines. Each new connection
+// loads them first (one round trip per connection, so also after Redis
+// restarted), so that a pipeline's scripts run in order; only a server
+// that forgot them while connected (SCRIPT FLUSH) makes pipeline send the
+// unknown ones again, after the others.
+var pipelined = []luaScript{enqueueScript, doneScript, leaseScript, renewScript, commitScript, acquireScript, renewSlotsScript, recordTemplateScript}
+
+func loadScripts(ctx context.Context, cn *redis.Conn) error {
+	_, err := cn.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, sc := range pipelined {
+			p.ScriptLoad(ctx, sc.src)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load scripts: %w", err)
+	}
+	return nil
+}
+
 // op is one command of a round trip: a script call, or a plain command.
 type op struct {
-	script *redis.Script
+	script luaScript
 	keys   []string
 	args   []any
 	cmd    func(ctx context.Context, p redis.Pipeliner) redis.Cmder // when script is nil
 }
 
-func scriptOp(s *redis.Script, keys []string, args ...any) op {
+func scriptOp(s luaScript, keys []string, args ...any) op {
 	return op{script: s, keys: keys, args: args}
 }
 
@@ -43,7 +71,7 @@ func cmdOp(f func(ctx context.Context, p redis.Pipeliner) redis.Cmder) op { retu
 // the server does not know it (it restarted or was flushed).
 func (o op) queue(ctx context.Context, p redis.Pipeliner, eval bool) redis.Cmder {
 	switch {
-	case o.script == nil:
+	case o.script.Script == nil:
 		return o.cmd(ctx, p)
 	case eval:
 		return o.script.Eval(ctx, p, o.keys, o.args...)
@@ -236,7 +264,7 @@ func (s *RedisStore) pipeline(ctx context.Context, ops []op) ([]redis.Cmder, err
 	}
 	var again []int
 	for i, c := range cmds {
-		if ops[i].script != nil && c.Err() != nil && strings.HasPrefix(c.Err().Error(), "NOSCRIPT") {
+		if ops[i].script.Script != nil && c.Err() != nil && strings.HasPrefix(c.Err().Error(), "NOSCRIPT") {
 			again = append(again, i)
 		}
 	}

@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -49,24 +50,45 @@ type gateToken struct {
 // back, so that a busy replica does not keep a host's slots to itself.
 const maxTokenUses = 8
 
-// acquireScript: KEYS slots, next; ARGV parallel, delay ms, hold ms,
-// token. Returns -1 when the host has no free slot, else the milliseconds
-// to wait for the host's turn (the slot is taken).
-var acquireScript = redis.NewScript(`
+// acquireScript: KEYS slots, next, waiters; ARGV parallel, delay ms,
+// hold ms, token, owner, wait ms. Returns {-1, 1} when the host has no
+// slot for the caller, else {the milliseconds to wait for the host's turn
+// (the slot is taken), 1 when other replicas wait for a slot}. Replicas
+// refused a slot wait in line (waiters, for wait ms after they last
+// asked): while as many wait as there are free slots, only they get one,
+// so a replica that gives a slot back and asks again at once does not
+// keep it from one that has been polling.
+var acquireScript = newLua(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return -1 end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+local free = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
+local waiting = redis.call('ZSCORE', KEYS[3], ARGV[5])
+local others = redis.call('ZCARD', KEYS[3])
+if waiting then others = others - 1 end
+if free <= 0 or (not waiting and others >= free) then
+  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[5])
+  redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[6]))
+  return {-1, 1}
+end
+if waiting then redis.call('ZREM', KEYS[3], ARGV[5]) end
 local at = tonumber(redis.call('GET', KEYS[2]) or '0')
 if at < now then at = now end
 local delay = tonumber(ARGV[2])
 redis.call('SET', KEYS[2], at + delay, 'PX', at - now + delay + 60000)
 redis.call('ZADD', KEYS[1], at + tonumber(ARGV[3]), ARGV[4])
-return at - now
+local contended = 0
+if others > 0 then contended = 1 end
+return {at - now, contended}
 `)
 
+// waitInLine is how long a replica refused a slot stays in the host's line
+// after it last asked (more than the longest pause between its polls).
+const waitInLine = 300 * time.Millisecond
+
 // renewSlotsScript: KEYS the slots keys; ARGV hold ms, then the tokens.
-var renewSlotsScript = redis.NewScript(`
+var renewSlotsScript = newLua(`
 local t = redis.call('TIME')
 local exp = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
 for i = 1, #KEYS do
@@ -90,6 +112,9 @@ func (g *redisGate) slotsKey(host string) string {
 }
 func (g *redisGate) nextKey(host string) string {
 	return keysOf(g.job).with(g.job, "host:"+host+":next")
+}
+func (g *redisGate) waitersKey(host string) string {
+	return keysOf(g.job).with(g.job, "host:"+host+":waiters")
 }
 
 func (g *redisGate) setDelay(host string, d time.Duration) {
@@ -122,19 +147,35 @@ func (g *redisGate) acquire(ctx context.Context, host string) error {
 	g.mu.Unlock()
 	token := g.s.owner + ":" + strconv.FormatUint(g.seq.Add(1), 10)
 	backoff := 10 * time.Millisecond
+	inLine := false
+	// leaveLine takes this replica out of the host's line once a worker
+	// got a kept slot instead (a write that rides along).
+	leaveLine := func() {
+		if inLine {
+			key, owner := g.waitersKey(host), g.s.owner
+			g.s.later(deferredOp{op: cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder { return p.ZRem(ctx, key, owner) })})
+		}
+	}
 	for {
-		keys := []string{g.slotsKey(host), g.nextKey(host)}
-		c, err := g.s.call1(ctx, scriptOp(acquireScript, keys, g.parallel, delay.Milliseconds(), g.hold.Milliseconds(), token))
-		var wait int64
+		keys := []string{g.slotsKey(host), g.nextKey(host), g.waitersKey(host)}
+		c, err := g.s.call1(ctx, scriptOp(acquireScript, keys, g.parallel, delay.Milliseconds(), g.hold.Milliseconds(), token, g.s.owner, waitInLine.Milliseconds()))
+		var res []int64
 		if err == nil {
-			wait, err = c.(*redis.Cmd).Int64()
+			res, err = c.(*redis.Cmd).Int64Slice()
+		}
+		if err == nil && len(res) != 2 {
+			err = fmt.Errorf("acquire a slot of %s: answer %v", host, res)
 		}
 		if err != nil {
 			return err
 		}
-		if wait >= 0 {
+		if wait := res[0]; wait >= 0 {
+			t := gateToken{token: token, uses: 1}
+			if res[1] == 1 {
+				t.uses = maxTokenUses // others wait: give it back after this request
+			}
 			g.mu.Lock()
-			g.held[host] = append(g.held[host], gateToken{token: token, uses: 1})
+			g.held[host] = append(g.held[host], t)
 			g.mu.Unlock()
 			if wait > 0 {
 				t := time.NewTimer(time.Duration(wait) * time.Millisecond)
@@ -148,8 +189,11 @@ func (g *redisGate) acquire(ctx context.Context, host string) error {
 			}
 			return nil
 		}
-		// Every slot of the host is taken, here or on other replicas.
+		// Every slot of the host is taken, here or on other replicas, or
+		// kept for replicas waiting longer.
+		inLine = true
 		if g.reuse(host) {
+			leaveLine()
 			return nil
 		}
 		t := time.NewTimer(backoff)
@@ -160,13 +204,15 @@ func (g *redisGate) acquire(ctx context.Context, host string) error {
 		case <-t.C:
 		}
 		if g.reuse(host) {
+			leaveLine()
 			return nil
 		}
 		backoff = min(2*backoff, 100*time.Millisecond)
 	}
 }
 
-// renew extends the tokens this replica holds, in use or idle.
+// renew extends the tokens this replica holds, in use or idle, with the
+// store's next request.
 func (g *redisGate) renew(ctx context.Context) error {
 	g.mu.Lock()
 	var keys []string
@@ -183,8 +229,12 @@ func (g *redisGate) renew(ctx context.Context) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	_, err := g.s.call1(ctx, scriptOp(renewSlotsScript, keys, args...))
-	return err
+	g.s.later(deferredOp{op: scriptOp(renewSlotsScript, keys, args...), done: func(err error) {
+		if err != nil {
+			g.s.log.Warn("host slot renewal failed", "err", err) // they lapse after hold
+		}
+	}})
+	return nil
 }
 
 // releaseDelay is how long a token waits for this replica's next request

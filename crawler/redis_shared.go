@@ -33,7 +33,7 @@ func (k redisKeys) with(job, name string) string { return "winnow:{" + job + "}:
 
 // leaseScript: KEYS frontier, leases, cursor, pages, seeded; ARGV n, ttl ms.
 // Returns remaining, seeded, then (seq, item, record or "") per item.
-var leaseScript = redis.NewScript(`
+var leaseScript = newLua(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local n = tonumber(ARGV[1])
@@ -74,7 +74,7 @@ return res
 
 // renewScript: KEYS leases; ARGV ttl ms, seqs. Only leases still held are
 // extended (ZADD XX), so an item already done does not come back.
-var renewScript = redis.NewScript(`
+var renewScript = newLua(`
 local t = redis.call('TIME')
 local exp = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
 for i = 2, #ARGV do
@@ -140,12 +140,16 @@ func seqArgs(seqs []uint64) []any {
 }
 
 // Renew extends the leases on seqs.
+// It is a write nobody waits for: it rides along with the store's next
+// request (a failure is logged; the leases then lapse as a dead replica's
+// would).
 func (s *RedisStore) Renew(ctx context.Context, job string, seqs []uint64, ttl time.Duration) error {
 	args := append([]any{ttl.Milliseconds()}, seqArgs(seqs)...)
-	_, err := s.call1(ctx, scriptOp(renewScript, []string{keysOf(job).with(job, "leases")}, args...))
-	if err != nil {
-		return fmt.Errorf("renew leases of %s: %w", job, err)
-	}
+	s.later(deferredOp{op: scriptOp(renewScript, []string{keysOf(job).with(job, "leases")}, args...), done: func(err error) {
+		if err != nil {
+			s.log.Warn("lease renewal failed", "job", job, "err", err)
+		}
+	}})
 	return nil
 }
 
@@ -178,7 +182,7 @@ func (s *RedisStore) MarkSeeded(ctx context.Context, job string) error {
 // commitScript: KEYS written; ARGV id, sha|writer. 1: the caller writes
 // the document (recorded as written by writer with this text now); 0:
 // another writer already wrote this text under this id.
-var commitScript = redis.NewScript(`
+var commitScript = newLua(`
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur and cur ~= ARGV[2] and string.sub(cur, 1, 65) == string.sub(ARGV[2], 1, 65) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])

@@ -2,7 +2,6 @@ package crawler
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -32,7 +31,7 @@ func (k tplKeys) list() []string { return []string{k.urls, k.pages, k.counts, k.
 
 // recordTemplateScript: KEYS as tplKeys.list; ARGV url, now (ms), window,
 // cutoff (ms), ttl (ms), page entry.
-var recordTemplateScript = redis.NewScript(`
+var recordTemplateScript = newLua(`
 local function adjust(blob, d)
   local article = string.byte(blob, 1) == 1
   local step = d
@@ -135,25 +134,23 @@ func (s *RedisStore) TemplateCounts(ctx context.Context, host, url string, fps [
 
 // RecordTemplates stores the fingerprints of pages, each replacing what
 // its URL said before, and forgets the pages beyond lim: one script per
-// page (atomic per page), all sent in one pipeline.
+// page (atomic per page). They are writes nobody waits for: they ride
+// along with the store's next request (this store's TemplateCounts sees
+// them), and a failure is logged.
 func (s *RedisStore) RecordTemplates(ctx context.Context, pages []TemplatePage, lim TemplateLimits) error {
 	lim = lim.withDefaults()
-	if len(pages) == 0 {
-		return nil
-	}
-	ops := make([]op, 0, len(pages))
+	ops := make([]deferredOp, 0, len(pages))
 	for _, p := range pages {
 		args := []any{p.URL, p.At.UnixMilli(), lim.Window, p.At.Add(-lim.MaxAge).UnixMilli(), lim.MaxAge.Milliseconds(), string(pageBlob(p.FPs, p.Article))}
-		ops = append(ops, scriptOp(recordTemplateScript, tplKeysOf(p.Host).list(), args...))
+		u := p.URL
+		ops = append(ops, deferredOp{op: scriptOp(recordTemplateScript, tplKeysOf(p.Host).list(), args...), done: func(err error) {
+			if err != nil {
+				s.log.Warn("template evidence not recorded", "url", u, "err", err)
+			}
+		}})
 	}
-	cmds, err := s.roundTrip(ctx, true, ops...)
-	if err != nil {
-		return fmt.Errorf("record template: %w", err)
-	}
-	for i, c := range cmds {
-		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("record template of %s: %w", pages[i].URL, err)
-		}
+	if len(ops) > 0 {
+		s.later(ops...)
 	}
 	return nil
 }
