@@ -118,6 +118,7 @@ func TestCrawlUsage(t *testing.T) {
 }
 
 func TestCrawlNothingFetched(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -171,6 +172,7 @@ func readManifest(t *testing.T, out string) []manifestLine {
 }
 
 func TestCrawlSummaryAndRecrawl(t *testing.T) {
+	t.Parallel()
 	site := serveNews(t, 20, 0)
 	out := t.TempDir()
 	args := []string{"crawl", "--allow-private", "--delay", "0", "--article", `/\d{4}/\d{2}/`, "--out", out, site.URL + "/"}
@@ -196,6 +198,7 @@ func TestCrawlSummaryAndRecrawl(t *testing.T) {
 }
 
 func TestCrawlConfigJob(t *testing.T) {
+	t.Parallel()
 	site := serveNews(t, 3, 0)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "docs")
@@ -249,11 +252,12 @@ jobs:
 	}
 }
 
-// TestCrawlKillAndResume kills a crawl of a 500-page site with SIGKILL in
+// TestCrawlKillAndResume kills a crawl of a 200-page site with SIGKILL in
 // the middle, then runs the same command again: every article ends up
 // written exactly once, and no partial or temp file is ever left.
 func TestCrawlKillAndResume(t *testing.T) {
-	const n = 500
+	t.Parallel()
+	const n = 200
 	site := serveNews(t, n, time.Millisecond)
 	out := t.TempDir()
 	args := []string{"crawl", "--allow-private", "--delay", "0", "--parallel", "4", "--log-level", "warn",

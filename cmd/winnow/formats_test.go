@@ -46,6 +46,7 @@ func jsonlRecords(t *testing.T, out string) []map[string]any {
 // every line left is a whole document, and the resumed run writes each
 // article exactly once.
 func TestCrawlJSONLKill(t *testing.T) {
+	t.Parallel()
 	const n = 150
 	site := serveNews(t, n, time.Millisecond)
 	out := t.TempDir()
@@ -91,6 +92,7 @@ func TestCrawlJSONLKill(t *testing.T) {
 // TestCleanFormats: clean prints every format; markdown keeps the page's
 // structure, its links only when asked.
 func TestCleanFormats(t *testing.T) {
+	t.Parallel()
 	page := filepath.Join("..", "..", "cleaner", "testdata", "structure-headings-lists-table-quote-en", "page.html")
 	tests := []struct {
 		name     string

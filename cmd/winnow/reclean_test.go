@@ -53,6 +53,7 @@ func outputContents(t *testing.T, out string) map[string]string {
 // winnow reclean over the archive of a crawl, with the site gone, writes
 // the crawl's documents byte for byte; run again, it writes nothing.
 func TestRecleanReproducesCrawl(t *testing.T) {
+	t.Parallel()
 	const n = 120
 	site := serveNews(t, n, 0)
 	warc, crawled, recleaned := t.TempDir(), t.TempDir(), t.TempDir()

@@ -36,6 +36,7 @@ func warcFiles(t *testing.T, dir string) (finished, open []string) {
 // (its whole records kept) before it goes on, and every record of every
 // file then reads back with warcio, digests matching.
 func TestCrawlWARCKillAndResume(t *testing.T) {
+	t.Parallel()
 	const n = 200
 	site := serveNews(t, n, time.Millisecond)
 	out, warc := t.TempDir(), t.TempDir()
