@@ -45,6 +45,7 @@ type options struct {
 	procRuns    int
 	cpuprofile  string
 	skipExtract bool
+	only        string
 }
 
 func main() {
@@ -74,6 +75,7 @@ func main() {
 	flag.IntVar(&o.procRuns, "proc-runs", 10, "runs of each whole-process measurement; the median wall time is reported")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of winnow's first crawl to this file (winnow crawl --cpuprofile)")
 	flag.BoolVar(&o.skipExtract, "skip-extract", false, "skip part (a), the in-process extractor table")
+	flag.StringVar(&o.only, "only", "", "run only these parts, e.g. a or a,c (default: all)")
 	flag.Parse()
 	if o.rounds < 1 || o.crawlRounds < 1 || o.articles < perSection || o.procRuns < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -rounds, -crawl-rounds and -proc-runs must be at least 1, -articles at least", perSection)
@@ -137,7 +139,10 @@ func run(o options, w io.Writer) error {
 		}
 		targets = append(targets, fmt.Sprintf("- %s: **%s**", what, verdict))
 	}
-	if !o.skipExtract {
+	part := func(name string) bool {
+		return o.only == "" || slices.Contains(strings.Split(o.only, ","), name)
+	}
+	if !o.skipExtract && part("a") {
 		fmt.Fprintln(w, "\n## (a) Extraction in process")
 		fmt.Fprintln(w)
 		done = timeIt("extractors in process")
@@ -152,11 +157,61 @@ func run(o options, w io.Writer) error {
 		ratio := perPage["winnow cleaner"] / perPage["readeck/go-readability/v2"]
 		target(fmt.Sprintf("cleaner ÷ plain readeck go-readability, ms/page in process ≤ 1.0: %.2f", ratio), ratio <= 1.0)
 		done()
-	}
 
+		done = timeIt("clean --out over the benchmark pages")
+		figs, err := cleanOutBench(bin, dataset, work, o.procRuns)
+		if err != nil {
+			return err
+		}
+		writeCleanOut(w, figs, perPage["readeck/go-readability/v2"])
+		r := ms(figs[0].wall) / (perPage["readeck/go-readability/v2"] * float64(figs[0].pages))
+		target(fmt.Sprintf("`winnow clean --out` over the %d pages as a whole process ÷ readeck go-readability alone in process, wall ≤ 1.2: %.2f", figs[0].pages, r), r <= 1.2)
+		done()
+	}
+	if part("b") {
+		if err := crawlPart(w, o, runEnv{bin: bin, self: self, python: python, scrapyOK: scrapyOK, repo: repo, dataset: dataset, golden: golden, work: work}, target); err != nil {
+			return err
+		}
+	}
+	if part("c") {
+		fmt.Fprintln(w, "\n## (c) Whole processes")
+		fmt.Fprintln(w)
+		done = timeIt("whole processes")
+		procs, err := procBench(w, bin, dataset, work, o.procRuns)
+		if err != nil {
+			return err
+		}
+		done()
+		if len(procs) == 2 {
+			target(fmt.Sprintf("`winnow version` ≤ 30 ms and ≤ 25 MiB: %.1f ms, %.1f MiB", procs[0].ms, procs[0].mib), procs[0].ms <= 30 && procs[0].mib <= 25)
+			target(fmt.Sprintf("`winnow clean` of one page ≤ 60 ms: %.1f ms", procs[1].ms), procs[1].ms <= 60)
+		}
+	}
+	return finish(w, targets, started)
+}
+
+// finish writes the targets against this run and the run's duration.
+func finish(w io.Writer, targets []string, started time.Time) error {
+	fmt.Fprintln(w, "\n## Targets (issue 10) against this run")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, strings.Join(targets, "\n"))
+	fmt.Fprintf(w, "\nThe whole run took %.0f s.\n", time.Since(started).Seconds())
+	return nil
+}
+
+// runEnv is what the crawl part needs of the run.
+type runEnv struct {
+	bin, self, python, repo, dataset, golden, work string
+	scrapyOK                                       bool
+}
+
+// crawlPart is part (b): the crawl comparison, the reclean comparison and,
+// with -large, the RSS growth check.
+func crawlPart(w io.Writer, o options, e runEnv, target func(string, bool)) error {
+	bin, self, python, scrapyOK, repo, dataset, golden, work := e.bin, e.self, e.python, e.scrapyOK, e.repo, e.dataset, e.golden, e.work
 	fmt.Fprintln(w, "\n## (b) Crawl of a generated loopback site")
 	fmt.Fprintln(w)
-	done = timeIt("load site templates")
+	done := timeIt("load site templates")
 	tpls, titles, err := loadTemplates(dataset, golden)
 	if err != nil {
 		return err
@@ -216,22 +271,6 @@ func run(o options, w io.Writer) error {
 			o.large, r.fetched, r.rate(), 1000*r.cpuPerPage(), r.rssMiB(), r.rssMiB()/smallRSS, o.articles)
 	}
 
-	fmt.Fprintln(w, "\n## (c) Whole processes")
-	fmt.Fprintln(w)
-	done = timeIt("whole processes")
-	procs, err := procBench(w, bin, dataset, work, o.procRuns)
-	if err != nil {
-		return err
-	}
-	done()
-	if len(procs) == 2 {
-		target(fmt.Sprintf("`winnow version` ≤ 30 ms and ≤ 25 MiB: %.1f ms, %.1f MiB", procs[0].ms, procs[0].mib), procs[0].ms <= 30 && procs[0].mib <= 25)
-		target(fmt.Sprintf("`winnow clean` of one page ≤ 60 ms: %.1f ms", procs[1].ms), procs[1].ms <= 60)
-	}
-	fmt.Fprintln(w, "\n## Targets (issue 10) against this run")
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, strings.Join(targets, "\n"))
-	fmt.Fprintf(w, "\nThe whole run took %.0f s.\n", time.Since(started).Seconds())
 	return nil
 }
 
