@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 
 	"winnow/internal/testredis"
@@ -248,5 +249,68 @@ func (c countScript) count(cmds []redis.Cmder) {
 		if a := cmd.Args(); len(a) > 1 && fmt.Sprint(a[0]) == "evalsha" && fmt.Sprint(a[1]) == c.sha {
 			c.n.Add(1)
 		}
+	}
+}
+
+// TestGateLine: a replica refused a slot waits in line, and a replica that
+// gives its slot back and asks again at once does not take it from it.
+func TestGateLine(t *testing.T) {
+	ctx := context.Background()
+	srv := testredis.Start(t)
+	open := func() (*RedisStore, politeGate) {
+		s, err := NewRedis(srv.Addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		// A delay, so that every request asks Redis (no slot kept).
+		return s, s.Gate("j", 1, time.Millisecond, time.Minute)
+	}
+	_, a := open()
+	_, b := open()
+	const host = "x.example"
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer rdb.Close()
+	waiters := keysOf("j").with("j", "host:"+host+":waiters")
+
+	if err := a.acquire(ctx, host); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		order []string
+	)
+	got := func(who string) {
+		mu.Lock()
+		order = append(order, who)
+		mu.Unlock()
+	}
+	bDone := make(chan struct{})
+	go func() {
+		defer close(bDone)
+		if err := b.acquire(ctx, host); err != nil {
+			t.Error(err)
+			return
+		}
+		got("b")
+		time.Sleep(50 * time.Millisecond)
+		b.release(host)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for rdb.ZCard(ctx, waiters).Val() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("b never waited in line")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	a.release(host)
+	if err := a.acquire(ctx, host); err != nil {
+		t.Fatal(err)
+	}
+	got("a")
+	a.release(host)
+	<-bDone
+	if diff := cmp.Diff([]string{"b", "a"}, order); diff != "" {
+		t.Errorf("slots went (-want +got):\n%s", diff)
 	}
 }
