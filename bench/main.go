@@ -75,7 +75,7 @@ func main() {
 	flag.IntVar(&o.procRuns, "proc-runs", 10, "runs of each whole-process measurement; the median wall time is reported")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of winnow's first crawl to this file (winnow crawl --cpuprofile)")
 	flag.BoolVar(&o.skipExtract, "skip-extract", false, "skip part (a), the in-process extractor table")
-	flag.StringVar(&o.only, "only", "", "run only these parts, e.g. a or a,c (default: all)")
+	flag.StringVar(&o.only, "only", "", "run only these parts, e.g. a or a,c (default: all); reclean: only the reclean ÷ clean --out comparison of part b")
 	flag.Parse()
 	if o.rounds < 1 || o.crawlRounds < 1 || o.articles < perSection || o.procRuns < 1 {
 		fmt.Fprintln(os.Stderr, "bench: -rounds, -crawl-rounds and -proc-runs must be at least 1, -articles at least", perSection)
@@ -168,7 +168,7 @@ func run(o options, w io.Writer) error {
 		target(fmt.Sprintf("`winnow clean --out` over the %d pages as a whole process ÷ readeck go-readability alone in process, wall ≤ 1.2: %.2f", figs[0].pages, r), r <= 1.2)
 		done()
 	}
-	if part("b") {
+	if part("b") || part("reclean") {
 		if err := crawlPart(w, o, runEnv{bin: bin, self: self, python: python, scrapyOK: scrapyOK, repo: repo, dataset: dataset, golden: golden, work: work}, target); err != nil {
 			return err
 		}
@@ -206,9 +206,11 @@ type runEnv struct {
 }
 
 // crawlPart is part (b): the crawl comparison, the reclean comparison and,
-// with -large, the RSS growth check.
+// with -large, the RSS growth check; with -only reclean, the reclean
+// comparison alone.
 func crawlPart(w io.Writer, o options, e runEnv, target func(string, bool)) error {
 	bin, self, python, scrapyOK, repo, dataset, golden, work := e.bin, e.self, e.python, e.scrapyOK, e.repo, e.dataset, e.golden, e.work
+	onlyReclean := o.only != "" && !slices.Contains(strings.Split(o.only, ","), "b")
 	fmt.Fprintln(w, "\n## (b) Crawl of a generated loopback site")
 	fmt.Fprintln(w)
 	done := timeIt("load site templates")
@@ -220,6 +222,15 @@ func crawlPart(w io.Writer, o options, e runEnv, target func(string, bool)) erro
 	env := &crawlEnv{winnow: bin, self: self, python: python, scrapyScript: filepath.Join(repo, "bench", "scrapy_crawl.py"), work: work,
 		parallel: o.parallel, depth: o.depth, haveScrapy: scrapyOK, cpuprofile: o.cpuprofile}
 	small := newSite(o.articles, tpls, titles)
+	if onlyReclean {
+		fmt.Fprintf(w, "%d articles made from %d real pages (%s), %d section pages and a front page, crawled once with `--warc`; %d rounds.\n",
+			o.articles, len(tpls), sizes(small), small.sections, o.crawlRounds)
+		fmt.Fprintln(w, "\n### Rebuilding the documents: `winnow reclean` against `winnow clean --out`")
+		fmt.Fprintln(w)
+		done = timeIt("reclean comparison")
+		defer done()
+		return archiveBench(w, env, small, o.crawlRounds)
+	}
 	fmt.Fprintf(w, "%d articles made from %d real pages (%s), %d section pages and a front page; parallel %d, no delay, depth %d, robots.txt obeyed, %d rounds with the crawlers alternated. winnow crawls with `--article '%s'` and cleans and writes every article (fresh output and state each time); the peers only fetch and extract links. Pages are counted by the site (robots.txt excluded); CPU time and peak RSS come from each process's rusage, wall time from start to exit.\n\n",
 		o.articles, len(tpls), sizes(small), small.sections, o.parallel, o.depth, o.crawlRounds, articlePattern)
 	done = timeIt("crawl comparison")

@@ -3,7 +3,6 @@ package crawler
 import (
 	"context"
 	"errors"
-	"hash/fnv"
 	"iter"
 	"log/slog"
 	"strings"
@@ -56,10 +55,12 @@ func (r *Replay) isArticle(u string) bool {
 	return false
 }
 
-// Run reads every page and emits the articles from Parallel goroutines; the
-// versions of one URL always go to the same goroutine, so they stay in
-// order. It returns the first error of the archive, of emit (other than
-// ErrPageFailed) or of ctx.
+// Run reads every page and emits the articles from Parallel goroutines,
+// which take the pages from one queue, so none idles while a page waits.
+// The versions of one URL stay in order: a page whose URL is still being
+// handled waits until that earlier version is done (the reading waits with
+// it; versions of one URL are rarely close in an archive). It returns the
+// first error of the archive, of emit (other than ErrPageFailed) or of ctx.
 func (r *Replay) Run(ctx context.Context, emit func(context.Context, Page) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -67,23 +68,28 @@ func (r *Replay) Run(ctx context.Context, emit func(context.Context, Page) error
 		wg       sync.WaitGroup
 		errOnce  sync.Once
 		firstErr error
+		mu       sync.Mutex
+		free     = sync.NewCond(&mu)
+		busy     = map[string]bool{} // URLs being handled
 	)
 	fail := func(err error) { errOnce.Do(func() { firstErr = err; cancel() }) }
-	lanes := make([]chan Page, r.opts.Parallel)
-	for i := range lanes {
-		lanes[i] = make(chan Page, 4)
+	queue := make(chan Page, r.opts.Parallel)
+	for range r.opts.Parallel {
 		wg.Add(1)
-		go func(in <-chan Page) {
+		go func() {
 			defer wg.Done()
-			for p := range in {
-				if ctx.Err() != nil {
-					continue // drain
+			for p := range queue {
+				if ctx.Err() == nil { // else drain
+					if err := r.handle(ctx, p, emit); err != nil {
+						fail(err)
+					}
 				}
-				if err := r.handle(ctx, p, emit); err != nil {
-					fail(err)
-				}
+				mu.Lock()
+				delete(busy, p.URL)
+				mu.Unlock()
+				free.Broadcast()
 			}
-		}(lanes[i])
+		}()
 	}
 	for p, err := range r.pages {
 		if err != nil {
@@ -94,19 +100,21 @@ func (r *Replay) Run(ctx context.Context, emit func(context.Context, Page) error
 		if p.Status < 200 || p.Status > 299 || !strings.Contains(strings.ToLower(p.Header.Get("Content-Type")), "html") {
 			continue
 		}
-		h := fnv.New32a()
-		h.Write([]byte(p.URL))
+		mu.Lock()
+		for busy[p.URL] {
+			free.Wait() // every handled page ends with a Broadcast, cancelled or not
+		}
+		busy[p.URL] = true
+		mu.Unlock()
 		select {
-		case lanes[h.Sum32()%uint32(len(lanes))] <- p:
+		case queue <- p:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
 			break
 		}
 	}
-	for _, l := range lanes {
-		close(l)
-	}
+	close(queue)
 	wg.Wait()
 	if firstErr != nil {
 		return firstErr

@@ -9,8 +9,8 @@ import (
 	"runtime/pprof"
 )
 
-// cpuProfile holds the profiling flags of crawl and clean: --cpuprofile
-// and --memprofile.
+// cpuProfile holds the profiling flags of crawl, clean and reclean:
+// --cpuprofile and --memprofile.
 type cpuProfile struct{ path, mem string }
 
 func (p *cpuProfile) register(fs *flag.FlagSet) {

@@ -66,6 +66,8 @@ func TestCPUProfileBadPath(t *testing.T) {
 			stderr: "winnow: --cpuprofile " + dir + ": is a directory"},
 		{name: "crawl, missing directory", args: []string{"crawl", "--cpuprofile", missing, "--out", filepath.Join(dir, "out"), "http://127.0.0.1:1/"},
 			stderr: "winnow: --cpuprofile: open " + missing + ": no such file or directory"},
+		{name: "reclean, missing directory", args: []string{"reclean", "--cpuprofile", missing, "--out", filepath.Join(dir, "out"), dir},
+			stderr: "winnow: --cpuprofile: open " + missing + ": no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
