@@ -217,6 +217,9 @@ func (l *lazyRegexp) get() *regexp.Regexp {
 // MatchString is regexp.Regexp's.
 func (l *lazyRegexp) MatchString(s string) bool { return l.get().MatchString(s) }
 
+// FindStringIndex is regexp.Regexp's.
+func (l *lazyRegexp) FindStringIndex(s string) []int { return l.get().FindStringIndex(s) }
+
 // FindAllStringIndex is regexp.Regexp's.
 func (l *lazyRegexp) FindAllStringIndex(s string, n int) [][]int {
 	return l.get().FindAllStringIndex(s, n)

@@ -562,10 +562,8 @@ func TestSiteNameCalls(t *testing.T) {
 }
 
 // TestMayHoldDate: the scan that spares the date regexp says yes to every
-// text the regexp matches (one case per alternative of the regexp, random
-// strings made of the characters dates are written with, and the
-// paragraphs of a quarter of the benchmark pages), and no to numbers that
-// are no date.
+// text the regexp matches (one case per alternative of the regexp and
+// dateTestTexts), and no to numbers that are no date.
 func TestMayHoldDate(t *testing.T) {
 	rs := newRuleSet()
 	tests := []struct {
@@ -602,31 +600,7 @@ func TestMayHoldDate(t *testing.T) {
 			}
 		})
 	}
-	texts := []string{}
-	rng := rand.New(rand.NewPCG(1, 2))
-	const alphabet = "01234567890123456789012345678901234567890123456789 -/.:h -/.:HaApPmMuUrRgGoOtTzZ+年月日 de mayo ago Jan "
-	chars := []rune(alphabet)
-	for range 20000 {
-		var b strings.Builder
-		for range 1 + rng.IntN(20) {
-			b.WriteRune(chars[rng.IntN(len(chars))])
-		}
-		texts = append(texts, b.String())
-	}
-	for i, p := range loadBenchmark(t) {
-		if i%4 != 0 {
-			continue
-		}
-		root, err := parseHTML(decode(p.body, "").text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, b := range paragraphs(body(root)) {
-			if utf8.RuneCountInString(b.text) <= 120 {
-				texts = append(texts, b.text)
-			}
-		}
-	}
+	texts := dateTestTexts(t)
 	matched, spared := 0, 0
 	for _, text := range texts {
 		may := mayHoldDate(text)
@@ -644,4 +618,84 @@ func TestMayHoldDate(t *testing.T) {
 	if matched == 0 || spared == 0 {
 		t.Errorf("%d matches, %d spared over %d texts: the check checks nothing", matched, spared, len(texts))
 	}
+}
+
+// TestDatesAsFindAll: dates, which tries the anchored date pattern only
+// where a match can start, finds what the unanchored pattern's
+// FindAllStringIndex finds.
+func TestDatesAsFindAll(t *testing.T) {
+	rs := newRuleSet()
+	texts := append(dateTestTexts(t), "Updated 1:39 am EST, Wednesday, November 20, 2019", "19.11.2019, 08:57",
+		"ſept. 3, 2021", "3 MÄRZ 2021", "17 ноября 2023, 12:40", "2023年9月28日 10:00", "marzo 5, 2020 y 6.7.2021", "")
+	n := 0
+	for _, text := range texts {
+		want := rs.date.FindAllStringIndex(text, -1)
+		n += len(want)
+		if diff := cmp.Diff(want, rs.dates(text)); diff != "" {
+			t.Errorf("dates(%q) (-FindAllStringIndex +dates):\n%s", text, diff)
+		}
+	}
+	if n < 1000 {
+		t.Errorf("only %d matches over %d texts: the check checks little", n, len(texts))
+	}
+}
+
+// dateTestTexts: random strings made of the characters and words dates are
+// written with (month names in any case, long s included), random runs of
+// numbers, separators and date words, and the short paragraphs of a
+// quarter of the benchmark pages.
+func dateTestTexts(t *testing.T) []string {
+	t.Helper()
+	var texts []string
+	rng := rand.New(rand.NewPCG(1, 2))
+	pieces := strings.Split("0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 - / . : h H a A p P m M u U r R g G o O t T z Z + 年 月 日 de del of mayo ago AGO Jan "+
+		"JANUARY march Marzo MÄRZ märz ſept sept. oct Nov ДЕК ноября août Aug st nd rd th am pm a.m. P.M. uhr Uhr Hours years", " ")
+	pieces = append(pieces, " ", " ", " ", ", ", "\t", "\u00a0", "\xff")
+	for range 8000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(14) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+			if rng.IntN(2) == 0 {
+				b.WriteByte(' ')
+			}
+		}
+		texts = append(texts, b.String())
+	}
+	// Tokens in the order dates are written: numbers, separators, words.
+	numbers := []string{"1", "07", "12", "31", "2023", "1999", "20230501", "0339"}
+	seps := []string{"-", "/", ".", ":", "h", " ", ", ", " de ", "年", "月", "t"}
+	words := []string{"May", "JANUARY", "märz", "ſept.", "ноября", "am", "P.M.", "Uhr", "hours ago", "st", "日", "Updated", "By Jane Doe"}
+	for range 6000 {
+		var b strings.Builder
+		for k := range 2 + rng.IntN(8) {
+			switch k % 3 {
+			case 0:
+				b.WriteString(numbers[rng.IntN(len(numbers))])
+			case 1:
+				b.WriteString(seps[rng.IntN(len(seps))])
+			default:
+				if rng.IntN(2) == 0 {
+					b.WriteString(numbers[rng.IntN(len(numbers))])
+				} else {
+					b.WriteString(" " + words[rng.IntN(len(words))] + " ")
+				}
+			}
+		}
+		texts = append(texts, b.String())
+	}
+	for i, p := range loadBenchmark(t) {
+		if i%4 != 0 {
+			continue
+		}
+		root, err := parseHTML(decode(p.body, "").text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range paragraphs(body(root)) {
+			if utf8.RuneCountInString(b.text) <= 120 {
+				texts = append(texts, b.text)
+			}
+		}
+	}
+	return texts
 }
