@@ -225,12 +225,12 @@ func (s *structure) startLink(n *html.Node, start int) {
 }
 
 // endLink ends the open link, buf being the splitter's buffer.
-func (s *structure) endLink(buf string) {
+func (s *structure) endLink(buf []byte) {
 	if s.href == "" || s.linkStart > len(buf) {
 		s.href = ""
 		return
 	}
-	if t := collapse(buf[s.linkStart:]); t != "" {
+	if t := collapseBytes(buf[s.linkStart:]); t != "" {
 		s.links = append(s.links, Link{Text: t, URL: s.href})
 	}
 	s.href = ""

@@ -138,6 +138,29 @@ func collapse(s string) string {
 	return b.String()
 }
 
+// collapseBytes is collapse(string(p)) in one allocation. (Its loop is
+// collapse's: TestTextShortcuts holds them to the same result.)
+func collapseBytes(p []byte) string {
+	var b strings.Builder
+	b.Grow(len(p))
+	space := false
+	for _, r := range string(p) {
+		switch {
+		case r == '\u00ad' || r == '\u200b' || r == '\ufeff' || r == '\u200c' || r == '\u200d' || r == '\u2060':
+			continue
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
 // collapsed says whether collapse would return s unchanged: no space at
 // either end, no white space but single ' ' between words, no format
 // character to drop and no invalid UTF-8 (which collapse turns into U+FFFD).

@@ -7,11 +7,11 @@ import (
 	"unicode"
 )
 
-// TestTextShortcuts: collapse's shortcut for text that is
-// already collapsed, normKey lower-casing rune by rune and nonSpaceRunes'
-// byte loop give what the plain definitions give, on hand-picked and random strings (white space
-// of every kind, format characters, invalid UTF-8, letters that change
-// length when lower-cased).
+// TestTextShortcuts: collapse's shortcut for text that is already
+// collapsed, collapseBytes, normKey lower-casing rune by rune and
+// nonSpaceRunes' byte loop give what the plain definitions give, on
+// hand-picked and random strings (white space of every kind, format
+// characters, invalid UTF-8, letters that change length when lower-cased).
 func TestTextShortcuts(t *testing.T) {
 	slowCollapse := func(s string) string {
 		var b strings.Builder
@@ -62,6 +62,9 @@ func TestTextShortcuts(t *testing.T) {
 	for _, s := range texts {
 		if got, want := collapse(s), slowCollapse(s); got != want {
 			t.Errorf("collapse(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := collapseBytes([]byte(s)), slowCollapse(s); got != want {
+			t.Errorf("collapseBytes(%q) = %q, want %q", s, got, want)
 		}
 		want := 0
 		for _, r := range s {

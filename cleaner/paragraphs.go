@@ -1,8 +1,6 @@
 package cleaner
 
 import (
-	"strings"
-
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -26,7 +24,7 @@ type para struct {
 // <br>-separated line), in document order, whitespace collapsed.
 type splitter struct {
 	out       []para
-	buf       strings.Builder
+	buf       []byte // the paragraph's text so far, reused for the next
 	runes     int
 	linkRunes int
 	linkDepth int
@@ -65,7 +63,7 @@ func paragraphs(root *html.Node) []para {
 func (s *splitter) enter(n *html.Node) bool {
 	switch n.Type {
 	case html.TextNode:
-		s.buf.WriteString(n.Data)
+		s.buf = append(s.buf, n.Data...)
 		k := nonSpaceRunes(n.Data)
 		s.runes += k
 		if s.linkDepth > 0 {
@@ -85,7 +83,7 @@ func (s *splitter) enter(n *html.Node) bool {
 		return false
 	case n.DataAtom == atom.A:
 		if s.linkDepth == 0 {
-			s.st.startLink(n, s.buf.Len())
+			s.st.startLink(n, len(s.buf))
 		}
 		s.linkDepth++
 	case n.DataAtom == atom.Img || n.DataAtom == atom.Input:
@@ -113,7 +111,7 @@ func (s *splitter) exit(n *html.Node) {
 	switch {
 	case n.DataAtom == atom.A:
 		if s.linkDepth--; s.linkDepth == 0 {
-			s.st.endLink(s.buf.String())
+			s.st.endLink(s.buf)
 		}
 	case isBlock(n.DataAtom):
 		s.flush()
@@ -142,12 +140,12 @@ func uiElement(a atom.Atom) bool {
 
 func (s *splitter) flush() {
 	if s.runes > 0 {
-		if t := collapse(s.buf.String()); t != "" {
+		if t := collapseBytes(s.buf); t != "" {
 			s.out = append(s.out, para{text: t, runes: s.runes, linkRunes: s.linkRunes, heading: s.heading > 0, listItem: s.list > 0, ui: s.ui > 0,
 				shape: s.st.shape(s.heading > 0, s.list > 0)})
 		}
 	}
 	s.st.flushed()
-	s.buf.Reset()
+	s.buf = s.buf[:0]
 	s.runes, s.linkRunes = 0, 0
 }

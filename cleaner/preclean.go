@@ -104,8 +104,9 @@ type precleaner struct {
 	pageURL   *nurl.URL // the page's address, when known
 }
 
-// chromeRule says which structure rule, if any, marks n as chrome.
-func chromeRule(n *html.Node, buf []string) string {
+// chromeRule says which structure rule, if any, marks n as chrome. buf
+// holds the id and class words, reused from one element to the next.
+func chromeRule(n *html.Node, buf *[]string) string {
 	switch n.DataAtom {
 	case atom.Nav:
 		return "structure:nav"
@@ -127,9 +128,9 @@ func chromeRule(n *html.Node, buf []string) string {
 			return r
 		}
 	}
-	buf = words(attr(n, "id"), buf[:0])
-	buf = words(attr(n, "class"), buf)
-	for _, w := range buf {
+	*buf = words(attr(n, "id"), (*buf)[:0])
+	*buf = words(attr(n, "class"), *buf)
+	for _, w := range *buf {
 		if r, ok := chromeTokens[w]; ok {
 			return r
 		}
@@ -246,7 +247,7 @@ func (p *precleaner) clean(body *html.Node, report *Report) {
 			n = next(n, body, true)
 			continue
 		}
-		rule := chromeRule(n, buf)
+		rule := chromeRule(n, &buf)
 		teaser := false
 		if rule == "" && n.DataAtom == atom.Article && p.isTeaserCard(n) {
 			rule, teaser = "structure:related", true
