@@ -355,6 +355,11 @@ func (s *RedisStore) SetOutputID(ctx context.Context, job, url, id string) error
 // FinishRun forgets the run's visited set and frontier.
 func (s *RedisStore) FinishRun(ctx context.Context, job string) error {
 	k := keysOf(job)
+	// Every acknowledgement first: one still under way would bring the
+	// run's keys back.
+	if err := s.settle(ctx); err != nil {
+		return fmt.Errorf("finish run of %s: %w", job, err)
+	}
 	_, err := s.call1(ctx, cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder {
 		return p.Del(ctx, k.seen, k.frontier, k.active, k.with(job, "leases"), k.with(job, "cursor"), k.with(job, "seeded"))
 	}))

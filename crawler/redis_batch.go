@@ -93,6 +93,9 @@ type outbox struct {
 	timer  *time.Timer
 	err    map[string]error // job -> the first failed acknowledgement not yet reported
 	closed bool             // the store is closed: writes fail at once
+
+	carrying int        // round trips under way with writes of the outbox
+	settled  *sync.Cond // signalled when carrying drops (on mu)
 }
 
 // later queues writes for the next round trip.
@@ -114,7 +117,8 @@ func (s *RedisStore) later(ops ...deferredOp) {
 	}
 }
 
-// take empties the outbox.
+// take empties the outbox; the caller carries what it returns and calls
+// carried when its round trip is over.
 func (s *RedisStore) take() []deferredOp {
 	s.out.mu.Lock()
 	defer s.out.mu.Unlock()
@@ -124,7 +128,46 @@ func (s *RedisStore) take() []deferredOp {
 		s.out.timer.Stop()
 		s.out.timer = nil
 	}
+	if len(ops) > 0 {
+		s.out.carrying++
+	}
 	return ops
+}
+
+// carried ends the round trip of writes take returned.
+func (s *RedisStore) carried(ops []deferredOp) {
+	if len(ops) == 0 {
+		return
+	}
+	s.out.mu.Lock()
+	defer s.out.mu.Unlock()
+	s.out.carrying--
+	if s.out.settled != nil {
+		s.out.settled.Broadcast()
+	}
+}
+
+// settle sends the outbox and waits until every write queued before it
+// has reached Redis or failed, whichever request carried it.
+func (s *RedisStore) settle(ctx context.Context) error {
+	for {
+		if err := s.flush(ctx); err != nil {
+			return err
+		}
+		s.out.mu.Lock()
+		if s.out.settled == nil {
+			s.out.settled = sync.NewCond(&s.out.mu)
+		}
+		for s.out.carrying > 0 {
+			s.out.settled.Wait()
+		}
+		// A round trip that failed put its writes back: send them too.
+		empty := len(s.out.ops) == 0
+		s.out.mu.Unlock()
+		if empty {
+			return nil
+		}
+	}
 }
 
 // putBack returns writes a failed round trip carried to the front of the
@@ -158,7 +201,9 @@ func (s *RedisStore) sendOutbox() {
 		// Given up (Redis away for MaxOutage, or the store closed): each
 		// write says so; the acknowledgements' items go back to the
 		// frontier when their leases lapse.
-		for _, d := range s.take() {
+		ops := s.take()
+		s.carried(ops)
+		for _, d := range ops {
 			if d.done != nil {
 				d.done(err)
 			}
@@ -200,6 +245,7 @@ func (s *RedisStore) failure(job string) error {
 // retry); the writes it carried go back to the outbox when it fails.
 func (s *RedisStore) roundTrip(ctx context.Context, retry bool, ops ...op) ([]redis.Cmder, error) {
 	carried := s.take()
+	defer s.carried(carried)
 	if len(carried) == 0 && len(ops) == 0 {
 		return nil, nil
 	}

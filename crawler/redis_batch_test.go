@@ -266,12 +266,12 @@ func TestGateLine(t *testing.T) {
 		// A delay, so that every request asks Redis (no slot kept).
 		return s, s.Gate("j", 1, time.Millisecond, time.Minute)
 	}
-	_, a := open()
+	sa, a := open()
 	_, b := open()
 	const host = "x.example"
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr})
 	defer rdb.Close()
-	waiters := keysOf("j").with("j", "host:"+host+":waiters")
+	waiters := keysOf("j").with("j", "host:"+host+":line")
 
 	if err := a.acquire(ctx, host); err != nil {
 		t.Fatal(err)
@@ -304,6 +304,11 @@ func TestGateLine(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	a.release(host)
+	// The slot is free in Redis before a asks again (the release would
+	// otherwise ride along with the ask, or be sent on its own by then).
+	if err := sa.settle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if err := a.acquire(ctx, host); err != nil {
 		t.Fatal(err)
 	}

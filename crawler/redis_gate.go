@@ -50,36 +50,45 @@ type gateToken struct {
 // back, so that a busy replica does not keep a host's slots to itself.
 const maxTokenUses = 8
 
-// acquireScript: KEYS slots, next, waiters; ARGV parallel, delay ms,
+// acquireScript: KEYS slots, next, line, seen; ARGV parallel, delay ms,
 // hold ms, token, owner, wait ms. Returns {-1, 1} when the host has no
 // slot for the caller, else {the milliseconds to wait for the host's turn
 // (the slot is taken), 1 when other replicas wait for a slot}. Replicas
-// refused a slot wait in line (waiters, for wait ms after they last
-// asked): while as many wait as there are free slots, only they get one,
-// so a replica that gives a slot back and asks again at once does not
-// keep it from one that has been polling.
+// refused a slot wait in line, in the order they were first refused
+// (line: owner -> when it joined, in µs; seen: owner -> when it leaves
+// the line unless it asks again within wait ms): a free slot goes to the first in
+// line, so a replica that gives a slot back and asks again at once does
+// not keep it from one that has been waiting.
 var acquireScript = newLua(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
+for _, o in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now)) do
+  redis.call('ZREM', KEYS[3], o)
+  redis.call('ZREM', KEYS[4], o)
+end
 local free = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
-local waiting = redis.call('ZSCORE', KEYS[3], ARGV[5])
-local others = redis.call('ZCARD', KEYS[3])
-if waiting then others = others - 1 end
-if free <= 0 or (not waiting and others >= free) then
-  redis.call('ZADD', KEYS[3], now + tonumber(ARGV[6]), ARGV[5])
-  redis.call('PEXPIRE', KEYS[3], tonumber(ARGV[6]))
+local rank = redis.call('ZRANK', KEYS[3], ARGV[5])
+local ahead = rank or redis.call('ZCARD', KEYS[3])
+if free <= ahead then
+  local wait = tonumber(ARGV[6])
+  redis.call('ZADD', KEYS[3], 'NX', tonumber(t[1]) * 1000000 + tonumber(t[2]), ARGV[5])
+  redis.call('ZADD', KEYS[4], now + wait, ARGV[5])
+  redis.call('PEXPIRE', KEYS[3], wait)
+  redis.call('PEXPIRE', KEYS[4], wait)
   return {-1, 1}
 end
-if waiting then redis.call('ZREM', KEYS[3], ARGV[5]) end
+if rank then
+  redis.call('ZREM', KEYS[3], ARGV[5])
+  redis.call('ZREM', KEYS[4], ARGV[5])
+end
 local at = tonumber(redis.call('GET', KEYS[2]) or '0')
 if at < now then at = now end
 local delay = tonumber(ARGV[2])
 redis.call('SET', KEYS[2], at + delay, 'PX', at - now + delay + 60000)
 redis.call('ZADD', KEYS[1], at + tonumber(ARGV[3]), ARGV[4])
 local contended = 0
-if others > 0 then contended = 1 end
+if redis.call('ZCARD', KEYS[3]) > 0 then contended = 1 end
 return {at - now, contended}
 `)
 
@@ -113,8 +122,9 @@ func (g *redisGate) slotsKey(host string) string {
 func (g *redisGate) nextKey(host string) string {
 	return keysOf(g.job).with(g.job, "host:"+host+":next")
 }
-func (g *redisGate) waitersKey(host string) string {
-	return keysOf(g.job).with(g.job, "host:"+host+":waiters")
+func (g *redisGate) lineKeys(host string) (line, seen string) {
+	k := keysOf(g.job)
+	return k.with(g.job, "host:"+host+":line"), k.with(g.job, "host:"+host+":seen")
 }
 
 func (g *redisGate) setDelay(host string, d time.Duration) {
@@ -152,12 +162,17 @@ func (g *redisGate) acquire(ctx context.Context, host string) error {
 	// got a kept slot instead (a write that rides along).
 	leaveLine := func() {
 		if inLine {
-			key, owner := g.waitersKey(host), g.s.owner
-			g.s.later(deferredOp{op: cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder { return p.ZRem(ctx, key, owner) })})
+			line, seen := g.lineKeys(host)
+			owner := g.s.owner
+			g.s.later(
+				deferredOp{op: cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder { return p.ZRem(ctx, line, owner) })},
+				deferredOp{op: cmdOp(func(ctx context.Context, p redis.Pipeliner) redis.Cmder { return p.ZRem(ctx, seen, owner) })},
+			)
 		}
 	}
 	for {
-		keys := []string{g.slotsKey(host), g.nextKey(host), g.waitersKey(host)}
+		line, seen := g.lineKeys(host)
+		keys := []string{g.slotsKey(host), g.nextKey(host), line, seen}
 		c, err := g.s.call1(ctx, scriptOp(acquireScript, keys, g.parallel, delay.Milliseconds(), g.hold.Milliseconds(), token, g.s.owner, waitInLine.Milliseconds()))
 		var res []int64
 		if err == nil {
