@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"winnow/internal/testredis"
+	"winnow/output"
 )
 
 // clusterArticles is the size of the cluster tests' site. The issue's
@@ -131,8 +134,8 @@ func (s *clusterSite) articlesServed() int {
 
 // clusterConfig is a replica's config: its own output directory, the
 // shared Redis, short leases so a lost replica costs the test little.
-func clusterConfig(site, out, redisAddr, schedule string, parallel int) string {
-	return fmt.Sprintf(`output: {dir: %q}
+func clusterConfig(site, out, format, redisAddr, schedule string, parallel int) string {
+	return fmt.Sprintf(`output: {dir: %q, format: %q}
 http: {listen: "127.0.0.1:0"}
 state: {backend: redis, addr: %q, lease_ttl: 2s}
 shutdown_grace: 10s
@@ -147,19 +150,25 @@ jobs:
     schedule: %q
     seeds: [%q]
     article: ['/\d{4}/\d{2}/\d{2}/']
-`, out, redisAddr, parallel, schedule, site+"/")
+`, out, format, redisAddr, parallel, schedule, site+"/")
 }
 
 // startCluster starts n daemons on one Redis, each with its own output
 // directory, and waits until each answers /readyz.
 func startCluster(t testing.TB, n int, site, redisAddr, schedule string, parallel int) ([]*daemonProc, []string) {
 	t.Helper()
+	return startClusterFormat(t, n, site, "txt", redisAddr, schedule, parallel)
+}
+
+// startClusterFormat is startCluster with the replicas writing format.
+func startClusterFormat(t testing.TB, n int, site, format, redisAddr, schedule string, parallel int) ([]*daemonProc, []string) {
+	t.Helper()
 	var ds []*daemonProc
 	var outs []string
 	for i := range n {
 		dir := t.TempDir()
 		out := filepath.Join(dir, "out")
-		cfg := writeFile(t, filepath.Join(dir, "winnow.yaml"), clusterConfig(site, out, redisAddr, schedule, parallel))
+		cfg := writeFile(t, filepath.Join(dir, "winnow.yaml"), clusterConfig(site, out, format, redisAddr, schedule, parallel))
 		d := startDaemon(t, cfg)
 		eventually(t, 20*time.Second, fmt.Sprintf("replica %d ready", i), func() bool {
 			code, _ := d.get("/readyz")
@@ -328,43 +337,95 @@ func TestClusterTicksStartOneRun(t *testing.T) {
 }
 
 // kill -9 of a replica mid-run: the others take its leased items after
-// the lease and finish the run; nothing is lost or written twice.
+// the lease and finish the run; nothing is lost or written twice, in
+// files (txt) or lines (jsonl).
 func TestClusterReplicaKilled(t *testing.T) {
 	t.Parallel()
-	redis := testredis.Start(t)
-	site := newClusterSite(t, clusterArticles, 15*time.Millisecond)
-	ds, outs := startCluster(t, 3, site.URL, redis.Addr, "@every 1h", 3)
-	if r := runWinnow(t, "", "trigger", "--addr", ds[0].addr, "news"); r.code != 0 {
-		t.Fatalf("trigger: %d %s", r.code, r.stderr)
+	for _, format := range []string{"txt", "jsonl"} {
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			redis := testredis.Start(t)
+			site := newClusterSite(t, clusterArticles, 15*time.Millisecond)
+			ds, outs := startClusterFormat(t, 3, site.URL, format, redis.Addr, "@every 1h", 3)
+			if r := runWinnow(t, "", "trigger", "--addr", ds[0].addr, "news"); r.code != 0 {
+				t.Fatalf("trigger: %d %s", r.code, r.stderr)
+			}
+			eventually(t, 60*time.Second, "replica 2 wrote a document", func() bool {
+				return len(documentIDs(t, outs[2], format)) >= 3
+			})
+			if err := ds[2].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			ds[2].wait(10 * time.Second)
+			if res := waitRunDone(t, ds[0], 120*time.Second); res != "success" {
+				t.Errorf("run result %q, want success", res)
+			}
+			// The killed replica may have left a temp file (or a torn
+			// last line) of a write it never finished: its next start
+			// removes it. The others must not.
+			ids := map[string]int{}
+			var per []int
+			for i, out := range outs {
+				if i < 2 {
+					if _, temps := outputFiles(t, out); len(temps) > 0 {
+						t.Errorf("temp files left in %s: %v", out, temps)
+					}
+				}
+				docs := documentIDs(t, out, format)
+				for _, id := range docs {
+					ids[id]++
+				}
+				per = append(per, len(docs))
+			}
+			if len(ids) != clusterArticles {
+				t.Errorf("%d distinct documents across replicas, want %d", len(ids), clusterArticles)
+			}
+			for id, n := range ids {
+				if n > 1 {
+					t.Errorf("document %s written %d times", id, n)
+				}
+			}
+			t.Logf("documents per replica: %v", per)
+		})
 	}
-	eventually(t, 60*time.Second, "replica 2 wrote a document", func() bool {
-		docs, _ := outputFiles(t, outs[2])
-		return len(docs) >= 3
-	})
-	if err := ds[2].cmd.Process.Signal(syscall.SIGKILL); err != nil {
+}
+
+// documentIDs lists the documents in out, one entry per write: txt file
+// names, or the output ids of the jsonl lines' canonical URLs (a torn
+// last line, a killed write, is not a document).
+func documentIDs(t testing.TB, out, format string) []string {
+	t.Helper()
+	var ids []string
+	if format != "jsonl" {
+		docs, _ := outputFiles(t, out)
+		for _, d := range docs {
+			ids = append(ids, strings.TrimSuffix(filepath.Base(d), ".txt"))
+		}
+		return ids
+	}
+	files, err := filepath.Glob(filepath.Join(out, "*", "*.jsonl"))
+	if err != nil {
 		t.Fatal(err)
 	}
-	ds[2].wait(10 * time.Second)
-	if res := waitRunDone(t, ds[0], 120*time.Second); res != "success" {
-		t.Errorf("run result %q, want success", res)
-	}
-	// The killed replica may have left a temp file of a write it never
-	// finished (its next start removes it); the others must not.
-	ids, per := documentsByID(t, outs[:2])
-	docs, _ := outputFiles(t, outs[2])
-	for _, d := range docs {
-		ids[filepath.Base(d)]++
-	}
-	per = append(per, len(docs))
-	if len(ids) != clusterArticles {
-		t.Errorf("%d distinct documents across replicas, want %d", len(ids), clusterArticles)
-	}
-	for id, n := range ids {
-		if n > 1 {
-			t.Errorf("document %s written %d times", id, n)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.SplitAfter(string(b), "\n") {
+			if !strings.HasSuffix(line, "\n") {
+				continue // torn or empty tail
+			}
+			var rec struct {
+				CanonicalURL string `json:"canonical_url"`
+			}
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("%s: line %q: %v", f, line, err)
+			}
+			ids = append(ids, output.ID(rec.CanonicalURL))
 		}
 	}
-	t.Logf("documents per replica: %v", per)
+	return ids
 }
 
 // Redis paused (SIGSTOP, SIGCONT) and then restarted with its data
