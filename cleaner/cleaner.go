@@ -254,13 +254,19 @@ func endsSentence(s string) bool {
 // articleScript is the writing system of most of the article's letters.
 func articleScript(paras []para) string {
 	counts := map[string]int{}
+	latin := 0 // ASCII letters, counted apart: most text is made of them
 	for _, p := range paras {
 		for _, r := range p.text {
-			if s := runeScript(r); s != "" {
+			if r < utf8.RuneSelf {
+				if ('a' <= r && r <= 'z') || ('A' <= r && r <= 'Z') {
+					latin++
+				}
+			} else if s := runeScript(r); s != "" {
 				counts[s]++
 			}
 		}
 	}
+	counts["latin"] += latin
 	best, n := "", 0
 	for _, s := range []string{"latin", "cjk", "cyrillic", "arabic", "greek", "hebrew", "thai", "devanagari"} {
 		if counts[s] > n {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -434,10 +435,12 @@ var monthNames = func() map[string]time.Month {
 	return m
 }()
 
-// looseDateRe finds the dates of visible timestamp lines: ISO-like numbers,
-// European day.month.year, and day-month-year / month-day-year with month
-// names in any of the languages above.
-var looseDateRe = func() *regexp.Regexp {
+// looseDateSource is the pattern of the dates of visible timestamp lines:
+// ISO-like numbers, European day.month.year, and day-month-year /
+// month-day-year with month names in any of the languages above. Every
+// alternative ends in a four-digit year and starts with an ASCII digit or
+// a month name.
+func looseDateSource() string {
 	names := make([]string, 0, len(monthNames))
 	for n := range monthNames {
 		names = append(names, regexp.QuoteMeta(n))
@@ -450,14 +453,83 @@ var looseDateRe = func() *regexp.Regexp {
 		return names[i] < names[j]
 	})
 	month := `(` + strings.Join(names, "|") + `)`
-	return regexp.MustCompile(`(?i)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})|(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{1,2})(?:st|nd|rd|th|er|\.)?\s+(?:de\s+)?` + month + `\.?,?\s+(?:de\s+|del\s+)?(\d{4})|` + month + `\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})`)
-}()
+	return `(?i)(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})|(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{1,2})(?:st|nd|rd|th|er|\.)?\s+(?:de\s+)?` + month + `\.?,?\s+(?:de\s+|del\s+)?(\d{4})|` + month + `\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})`
+}
+
+// looseDateAt is looseDateSource anchored at the start of the text,
+// compiled on first use.
+var looseDateAt = lazyCompile(`^(?:` + looseDateSource() + `)`)
+
+// monthStarts are the runes a month name starts with, in either case
+// ((?i) in a pattern matches every case of them).
+var monthStarts = sync.OnceValue(func() map[rune]bool {
+	m := map[rune]bool{}
+	for n := range monthNames {
+		r, _ := utf8.DecodeRuneInString(n)
+		for f := r; !m[f]; f = unicode.SimpleFold(f) {
+			m[f] = true
+		}
+	}
+	return m
+})
+
+// findAnchored returns the leftmost match of the unanchored form of a
+// pattern whose matches all start with an ASCII digit or a month name, as
+// FindStringSubmatchIndex would: the anchored form is tried only at those
+// places, from left to right, and where it first matches it takes the
+// match the unanchored one prefers there. (Unanchored, Go starts such a
+// large, case-folded program at every byte.) Offsets are into s.
+func findAnchored(anchored *lazyRegexp, s string, from int) []int {
+	starts := monthStarts()
+	for i := from; i < len(s); {
+		r, w := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, w = utf8.DecodeRuneInString(s[i:])
+		}
+		if (r >= '0' && r <= '9') || starts[r] {
+			if loc := anchored.FindStringSubmatchIndex(s[i:]); loc != nil {
+				for k := range loc {
+					if loc[k] >= 0 {
+						loc[k] += i
+					}
+				}
+				return loc
+			}
+		}
+		i += w
+	}
+	return nil
+}
+
+// hasDigits says whether s holds n ASCII digits in a row.
+func hasDigits(s string, n int) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			if run++; run >= n {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
 
 // looseDate reads the calendar date of a timestamp line; zero when none.
 func looseDate(s string) time.Time {
-	m := looseDateRe.FindStringSubmatch(s)
-	if m == nil {
+	if !hasDigits(s, 4) {
+		return time.Time{} // every alternative ends in a year
+	}
+	loc := findAnchored(looseDateAt, s, 0)
+	if loc == nil {
 		return time.Time{}
+	}
+	m := make([]string, len(loc)/2)
+	for k := range m {
+		if loc[2*k] >= 0 {
+			m[k] = s[loc[2*k]:loc[2*k+1]]
+		}
 	}
 	var y, d int
 	var mon time.Month

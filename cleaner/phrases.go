@@ -217,6 +217,11 @@ func (l *lazyRegexp) get() *regexp.Regexp {
 // MatchString is regexp.Regexp's.
 func (l *lazyRegexp) MatchString(s string) bool { return l.get().MatchString(s) }
 
+// FindStringSubmatchIndex is regexp.Regexp's.
+func (l *lazyRegexp) FindStringSubmatchIndex(s string) []int {
+	return l.get().FindStringSubmatchIndex(s)
+}
+
 // FindStringIndex is regexp.Regexp's.
 func (l *lazyRegexp) FindStringIndex(s string) []int { return l.get().FindStringIndex(s) }
 

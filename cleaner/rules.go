@@ -64,7 +64,6 @@ type ruleSet struct {
 	gateLits  *gateLits       // the strings the phrases' gates look for
 	date      *lazyRegexp     // dates and times, for byline/timestamp lines
 	dateAt    *lazyRegexp     // date, anchored at the start of the text (dates)
-	dateFirst map[rune]bool   // the runes a month name starts with, in either case
 	filler    map[string]bool // words that go with a timestamp: updated, published, GMT...
 	byline    *lazyRegexp     // "By Jane Doe", "Von Max Muster", "Автор: ..."
 	name      *lazyRegexp     // a run of capitalised words
@@ -92,13 +91,6 @@ func newRuleSet() *ruleSet {
 	// Every alternative starts with an ASCII digit or a month name (dates).
 	date := `(?i)(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(t[\d:.]+(z|[+-]\d\d:?\d\d)?)?|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}(st|nd|rd|th|er)?\.?\s*((of|de)\s+)?` + month + `\.?,?\s+((de|del)\s+)?\d{4}|` + month + `\.?\s+\d{1,2}(st|nd|rd|th)?,?\s+\d{4}|\d+\s+(second|minute|hour|day|week|month|year)s?\s+ago|\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日|\d{1,2}[:h]\d{2}([:.]\d{2}(\.\d+)?)?\s*(am|pm|a\.m\.|p\.m\.)?|\d{1,2}\.\d{2}\s*(am|pm|a\.m\.|p\.m\.|uhr\b)|\d{1,2}\s*(am|pm)\b|\d{8})`
 	rs.date, rs.dateAt = lazyCompile(date), lazyCompile(`^(?:`+date+`)`)
-	rs.dateFirst = map[rune]bool{}
-	for n := range monthNames {
-		r, _ := utf8.DecodeRuneInString(n)
-		for f := r; !rs.dateFirst[f]; f = unicode.SimpleFold(f) {
-			rs.dateFirst[f] = true
-		}
-	}
 	rs.filler = map[string]bool{}
 	for _, w := range strings.Fields(`last first updated published posted modified created date time gmt utc bst cet cest est edt pst pdt
 		on at am um le à el a las de del y and und et hours hour ago minutes minute today yesterday
@@ -273,12 +265,13 @@ func containsAny(s string, subs []string) bool {
 // preference order), and the search goes on after it, as FindAll's does.
 func (rs *ruleSet) dates(text string) [][]int {
 	var out [][]int
+	starts := monthStarts()
 	for s := 0; s < len(text); {
 		r, w := rune(text[s]), 1
 		if r >= utf8.RuneSelf {
 			r, w = utf8.DecodeRuneInString(text[s:])
 		}
-		if (r >= '0' && r <= '9') || rs.dateFirst[r] {
+		if (r >= '0' && r <= '9') || starts[r] {
 			if loc := rs.dateAt.FindStringIndex(text[s:]); loc != nil {
 				out = append(out, []int{s, s + loc[1]})
 				s += max(loc[1], w)

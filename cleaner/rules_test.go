@@ -2,6 +2,8 @@ package cleaner
 
 import (
 	"math/rand/v2"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -642,16 +644,27 @@ func TestDatesAsFindAll(t *testing.T) {
 
 // dateTestTexts: random strings made of the characters and words dates are
 // written with (month names in any case, long s included), random runs of
-// numbers, separators and date words, and the short paragraphs of a
-// quarter of the benchmark pages.
+// numbers, separators and date words, whole dates in their written forms,
+// and the short paragraphs of a quarter of the benchmark pages.
 func dateTestTexts(t *testing.T) []string {
+	t.Helper()
+	if dateTexts == nil {
+		dateTexts = makeDateTestTexts(t)
+	}
+	return slices.Clone(dateTexts)
+}
+
+// dateTexts: dateTestTexts, made once for the tests that use them.
+var dateTexts []string
+
+func makeDateTestTexts(t *testing.T) []string {
 	t.Helper()
 	var texts []string
 	rng := rand.New(rand.NewPCG(1, 2))
 	pieces := strings.Split("0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 - / . : h H a A p P m M u U r R g G o O t T z Z + 年 月 日 de del of mayo ago AGO Jan "+
 		"JANUARY march Marzo MÄRZ märz ſept sept. oct Nov ДЕК ноября août Aug st nd rd th am pm a.m. P.M. uhr Uhr Hours years", " ")
 	pieces = append(pieces, " ", " ", " ", ", ", "\t", "\u00a0", "\xff")
-	for range 8000 {
+	for range 4000 {
 		var b strings.Builder
 		for range 1 + rng.IntN(14) {
 			b.WriteString(pieces[rng.IntN(len(pieces))])
@@ -665,7 +678,7 @@ func dateTestTexts(t *testing.T) []string {
 	numbers := []string{"1", "07", "12", "31", "2023", "1999", "20230501", "0339"}
 	seps := []string{"-", "/", ".", ":", "h", " ", ", ", " de ", "年", "月", "t"}
 	words := []string{"May", "JANUARY", "märz", "ſept.", "ноября", "am", "P.M.", "Uhr", "hours ago", "st", "日", "Updated", "By Jane Doe"}
-	for range 6000 {
+	for range 4000 {
 		var b strings.Builder
 		for k := range 2 + rng.IntN(8) {
 			switch k % 3 {
@@ -683,6 +696,14 @@ func dateTestTexts(t *testing.T) []string {
 		}
 		texts = append(texts, b.String())
 	}
+	// Whole dates in the written forms, with a random prefix and suffix.
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	for range 2000 {
+		day, month, year := pick("1", "07", "31", "1st", "3rd", "12th", "3."), pick("May", "märz", "JANUARY", "ſept", "ноября", "Août", "dec"), pick("2023", "1999", "20231")
+		form := pick(day+" "+month+" "+year, day+" de "+month+" de "+year, month+". "+day+", "+year, month+" "+day+" "+year,
+			year+"-05-01", year+"年9月28日", "1.5."+year, day+month+year)
+		texts = append(texts, pick("", "Updated ", "By Jane Doe ", "12:40 ", "x")+form+pick("", " 14:35", ".", "5"))
+	}
 	for i, p := range loadBenchmark(t) {
 		if i%4 != 0 {
 			continue
@@ -698,4 +719,24 @@ func dateTestTexts(t *testing.T) []string {
 		}
 	}
 	return texts
+}
+
+// TestLooseDateAnchored: findAnchored with the anchored loose-date pattern
+// finds what the unanchored pattern's FindStringSubmatchIndex finds.
+func TestLooseDateAnchored(t *testing.T) {
+	unanchored := regexp.MustCompile(looseDateSource())
+	texts := append(dateTestTexts(t), "Veröffentlicht am 3. März 2021", "ſept. 3, 2021", "2023年9月28日", "17 ноября 2023", "")
+	n := 0
+	for _, text := range texts {
+		want := unanchored.FindStringSubmatchIndex(text)
+		if want != nil {
+			n++
+		}
+		if diff := cmp.Diff(want, findAnchored(looseDateAt, text, 0)); diff != "" {
+			t.Errorf("findAnchored(%q) (-FindStringSubmatchIndex +findAnchored):\n%s", text, diff)
+		}
+	}
+	if n < 1000 {
+		t.Errorf("only %d texts with a match of %d: the check checks little", n, len(texts))
+	}
 }
