@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -14,8 +15,28 @@ import (
 // winnowBin is the binary built once for the end-to-end tests of this package.
 var winnowBin string
 
+// e2eDir is where the end-to-end binary is built: one directory per
+// checkout and race mode under the temp directory, kept between runs, so
+// that go build, which leaves an up-to-date output alone, links it again
+// only when the code changed (a -race link costs seconds of CPU). go build
+// moves a new binary into place in one rename, so a concurrent run of the
+// same checkout never sees half a file.
+func e2eDir() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(wd))
+	mode := "norace"
+	if raceEnabled {
+		mode = "race"
+	}
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("winnow-e2e-%x-%s", sum[:8], mode))
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "winnow-e2e-")
+	dir, err := e2eDir()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -35,12 +56,9 @@ func TestMain(m *testing.M) {
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build winnow:", err)
-		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 // result is what one run of the binary printed and returned.
