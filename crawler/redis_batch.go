@@ -91,6 +91,7 @@ type outbox struct {
 	mu     sync.Mutex
 	ops    []deferredOp
 	timer  *time.Timer
+	alone  bool             // a sendOutbox is under way: no second one is started
 	err    map[string]error // job -> the first failed acknowledgement not yet reported
 	closed bool             // the store is closed: writes fail at once
 
@@ -112,9 +113,7 @@ func (s *RedisStore) later(ops ...deferredOp) {
 	}
 	defer s.out.mu.Unlock()
 	s.out.ops = append(s.out.ops, ops...)
-	if s.out.timer == nil {
-		s.out.timer = time.AfterFunc(outboxDelay, s.sendOutbox)
-	}
+	s.armLocked()
 }
 
 // take empties the outbox; the caller carries what it returns and calls
@@ -188,13 +187,37 @@ func (s *RedisStore) putBack(ops []deferredOp) {
 	}
 	defer s.out.mu.Unlock()
 	s.out.ops = append(ops, s.out.ops...)
-	if s.out.timer == nil {
+	s.armLocked()
+}
+
+// armLocked starts the timer that sends the outbox on its own, unless it
+// runs or a send is under way (which arms it again when it is done: while
+// Redis is away, one goroutine waits for it, not one per write). Callers
+// hold s.out.mu.
+func (s *RedisStore) armLocked() {
+	if s.out.timer == nil && !s.out.alone {
 		s.out.timer = time.AfterFunc(outboxDelay, s.sendOutbox)
 	}
 }
 
 // sendOutbox sends the writes no request carried.
 func (s *RedisStore) sendOutbox() {
+	s.out.mu.Lock()
+	if s.out.alone {
+		s.out.timer = nil // the send under way arms it again
+		s.out.mu.Unlock()
+		return
+	}
+	s.out.alone = true
+	s.out.mu.Unlock()
+	defer func() {
+		s.out.mu.Lock()
+		s.out.alone = false
+		if len(s.out.ops) > 0 && !s.out.closed {
+			s.armLocked()
+		}
+		s.out.mu.Unlock()
+	}()
 	ctx, cancel := context.WithTimeout(context.Background(), s.MaxOutage+time.Minute)
 	defer cancel()
 	if _, err := s.roundTrip(ctx, true); err != nil {

@@ -319,3 +319,44 @@ func TestGateLine(t *testing.T) {
 		t.Errorf("slots went (-want +got):\n%s", diff)
 	}
 }
+
+// TestDoneLaterRedisPaused: acknowledgements queued while Redis does not
+// answer reach it once it does.
+func TestDoneLaterRedisPaused(t *testing.T) {
+	ctx := context.Background()
+	srv := testredis.Start(t)
+	open := func() *RedisStore {
+		s, err := NewRedis(srv.Addr, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	job := "j"
+	urls := []string{"https://x.example/1", "https://x.example/2", "https://x.example/3"}
+	l := leaseAll(t, a, job, urls...)
+	srv.Pause(t)
+	for i, it := range l {
+		if err := a.DoneLater(job, it.Item, &Record{SHA256: fmt.Sprint("sum", i)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * outboxDelay) // each finds the one before still being sent
+	}
+	time.Sleep(300 * time.Millisecond)
+	srv.Resume(t)
+	deadline := time.Now().Add(20 * time.Second)
+	for i, u := range urls {
+		for {
+			rec, ok, err := b.Record(ctx, job, u)
+			if err == nil && ok && rec.SHA256 == fmt.Sprint("sum", i) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: record %+v %v %v after Redis came back", u, rec, ok, err)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
