@@ -141,10 +141,18 @@ func collapse(s string) string {
 // collapseBytes is collapse(string(p)) in one allocation. (Its loop is
 // collapse's: TestTextShortcuts holds them to the same result.)
 func collapseBytes(p []byte) string {
+	if collapsedBytes(p) {
+		return string(p)
+	}
 	var b strings.Builder
 	b.Grow(len(p))
 	space := false
-	for _, r := range string(p) {
+	for i := 0; i < len(p); {
+		r, w := rune(p[i]), 1
+		if r >= utf8.RuneSelf {
+			r, w = utf8.DecodeRune(p[i:])
+		}
+		i += w
 		switch {
 		case r == '\u00ad' || r == '\u200b' || r == '\ufeff' || r == '\u200c' || r == '\u200d' || r == '\u2060':
 			continue
@@ -184,6 +192,34 @@ func collapsed(s string) bool {
 		space = false
 	}
 	return !space || s == ""
+}
+
+// collapsedBytes is collapsed(string(p)), without converting p.
+func collapsedBytes(p []byte) bool {
+	space := true // at the start, a space is one too many
+	for i := 0; i < len(p); {
+		r, w := rune(p[i]), 1
+		if r >= utf8.RuneSelf {
+			r, w = utf8.DecodeRune(p[i:])
+		}
+		i += w
+		switch {
+		case r == ' ':
+			if space {
+				return false
+			}
+			space = true
+			continue
+		case r < utf8.RuneSelf:
+			if r < ' ' && unicode.IsSpace(r) {
+				return false
+			}
+		case r == utf8.RuneError || r == '\u00ad' || r == '\u200b' || r == '\ufeff' || r == '\u200c' || r == '\u200d' || r == '\u2060' || unicode.IsSpace(r):
+			return false
+		}
+		space = false
+	}
+	return !space || len(p) == 0
 }
 
 // isBlock reports the elements that start a new paragraph.
