@@ -57,47 +57,67 @@ type phrase struct {
 // which spares most substring searches.
 type gateLits struct {
 	lits []string
-	tris [][]uint16 // nil for strings under three bytes
+	tris [][]uint16 // empty for strings under three bytes
 }
 
 // compilePhrases readies the table (each regexp compiles when first run)
-// and indexes the strings of its gates.
+// and indexes the strings of its gates. The gates' slices share a few
+// backing arrays sized beforehand: every process pays for this at start.
 func compilePhrases(table []phraseGroup) ([]phrase, *gateLits) {
-	gl := &gateLits{}
-	ids := map[string]int32{}
+	var nPats, nSets, nIDs, nTris int
+	for _, g := range table {
+		nPats += len(g.gate)
+		for _, sets := range g.gate {
+			nSets += len(sets)
+			for _, set := range sets {
+				nIDs += len(set)
+				for _, lit := range set {
+					nTris += max(0, len(lit)-2)
+				}
+			}
+		}
+	}
+	// Appends below never pass these capacities, so the sub-slices taken
+	// from them stay valid.
+	pats, sets, idList, tris := make([][][]int32, 0, nPats), make([][]int32, 0, nSets), make([]int32, 0, nIDs), make([]uint16, 0, nTris)
+	gl := &gateLits{lits: make([]string, 0, nIDs), tris: make([][]uint16, 0, nIDs)}
+	ids := make(map[string]int32, nIDs)
 	out := make([]phrase, len(table))
 	for i, g := range table {
 		out[i] = phrase{phraseGroup: g, re: lazyCompile(g.source)}
 		if g.gate == nil {
 			continue
 		}
-		out[i].gate = make([][][]int32, len(g.gate))
-		for j, sets := range g.gate {
-			out[i].gate[j] = make([][]int32, len(sets))
-			for k, set := range sets {
-				idSet := make([]int32, len(set))
-				for l, lit := range set {
+		p0 := len(pats)
+		for _, pat := range g.gate {
+			s0 := len(sets)
+			for _, set := range pat {
+				d0 := len(idList)
+				for _, lit := range set {
 					id, ok := ids[lit]
 					if !ok {
 						id = int32(len(gl.lits))
 						ids[lit] = id
 						gl.lits = append(gl.lits, lit)
-						var tris []uint16
+						t0 := len(tris)
 						for m := 0; m+3 <= len(lit); m++ {
 							tris = append(tris, trigram(lit[m], lit[m+1], lit[m+2]))
 						}
-						gl.tris = append(gl.tris, tris)
+						gl.tris = append(gl.tris, tris[t0:len(tris):len(tris)])
 					}
-					idSet[l] = id
+					idList = append(idList, id)
 				}
-				out[i].gate[j][k] = idSet
+				sets = append(sets, idList[d0:len(idList):len(idList)])
 			}
+			patSets := sets[s0:len(sets):len(sets)]
 			// The set whose shortest string is longest is the least
 			// likely present: tried first, it closes the gate soonest.
-			slices.SortStableFunc(out[i].gate[j], func(a, b []int32) int {
+			slices.SortStableFunc(patSets, func(a, b []int32) int {
 				return shortest(gl, b) - shortest(gl, a)
 			})
+			pats = append(pats, patSets)
 		}
+		out[i].gate = pats[p0:len(pats):len(pats)]
 	}
 	return out, gl
 }
