@@ -250,6 +250,24 @@ func (l *lazyRegexp) FindAllStringIndex(s string, n int) [][]int {
 	return l.get().FindAllStringIndex(s, n)
 }
 
+// socialEnds are the ways rs.social's network names end.
+var socialEnds = []string{"book", "twitter", "x", "whatsapp", "linkedin", "pinterest", "reddit", "telegram", "mail", "messenger",
+	"flipboard", "vk", "вконтакте", "одноклассники", "weibo", "微博", "微信", "wechat", "qq", "link", "print", "sms", "imprimir",
+	"drucken", "imprimer", "печать", "打印", "correo", "senden", "teilen"}
+
+// socialTail is a necessary condition for rs.social to match lower: a
+// match ends with a network name and nothing after it but separators, so
+// the line, without trailing separators, ends like one (socialEnds).
+func socialTail(lower string) bool {
+	t := strings.TrimRight(lower, " \t\n\f\r,|/•·")
+	for _, e := range socialEnds {
+		if strings.HasSuffix(t, e) {
+			return true
+		}
+	}
+	return false
+}
+
 // phrase returns the first phrase rule matching the paragraph, and how
 // much the match weighs. scan answers the gates of lower.
 func (rs *ruleSet) phrase(text, lower string, runes int, scan *gateScan) (string, phraseKind) {
@@ -264,7 +282,7 @@ func (rs *ruleSet) phrase(text, lower string, runes int, scan *gateScan) (string
 		return ruleRelated, kindShape
 	}
 	// A line made only of social network names.
-	if runes <= 200 && rs.social.MatchString(lower) {
+	if runes <= 200 && socialTail(lower) && rs.social.MatchString(lower) {
 		return ruleShare, kindShape
 	}
 	return "", ""

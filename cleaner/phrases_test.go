@@ -2,6 +2,7 @@ package cleaner
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -205,5 +206,56 @@ func TestRuleSetCompiles(t *testing.T) {
 		} else if l.get() == nil {
 			t.Errorf("pattern %.80q: not compiled", l.src)
 		}
+	}
+}
+
+// TestSocialTail: socialTail says yes to every line the social-names
+// pattern matches: random runs of the network names, share words and
+// separators, and the paragraphs of a quarter of the benchmark pages.
+func TestSocialTail(t *testing.T) {
+	rs := newRuleSet()
+	rng := rand.New(rand.NewPCG(5, 6))
+	names := []string{"facebook", "twitter", "x", "whatsapp", "linkedin", "pinterest", "reddit", "telegram", "email", "e-mail", "messenger",
+		"flipboard", "vk", "вконтакте", "одноклассники", "weibo", "微博", "微信", "wechat", "qq", "copy link", "print", "sms", "imprimir",
+		"drucken", "imprimer", "печать", "打印", "send by email", "enviar por correo", "envoyer par e-mail", "senden per email",
+		"per e-mail senden", "per email teilen", "share", "share this article", "teilen", "partager", "поделиться", "分享到", "news"}
+	seps := []string{"", " ", ", ", " | ", "/", " • ", "·", "\t", ": ", "：", "\n", "."}
+	var texts []string
+	for range 20000 {
+		var b strings.Builder
+		for range 1 + rng.IntN(5) {
+			b.WriteString(names[rng.IntN(len(names))])
+			b.WriteString(seps[rng.IntN(len(seps))])
+		}
+		texts = append(texts, strings.ToLower(b.String()))
+	}
+	for i, p := range loadBenchmark(t) {
+		if i%4 != 0 {
+			continue
+		}
+		root, err := parseHTML(decode(p.body, "").text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range paragraphs(body(root)) {
+			texts = append(texts, strings.ToLower(b.text))
+		}
+	}
+	matched, spared := 0, 0
+	for _, lower := range texts {
+		tail := socialTail(lower)
+		if !tail {
+			spared++
+		}
+		if rs.social.MatchString(lower) {
+			matched++
+			if !tail {
+				t.Errorf("social pattern matches %q, but socialTail says no", lower)
+			}
+		}
+	}
+	t.Logf("%d texts: the pattern matches %d, socialTail spares it %d", len(texts), matched, spared)
+	if matched < 1000 || spared == 0 {
+		t.Errorf("%d matches, %d spared: the check checks little", matched, spared)
 	}
 }
