@@ -116,6 +116,7 @@ func cmdCrawl(ctx context.Context, args []string, s streams) error {
 	if err := output.CheckFormat(o.format); err != nil {
 		return usagef("--format: %v", err)
 	}
+	tuneCrawlGC()
 	return o.profile.run(func() error { return runCrawl(ctx, o, opts, stateCfg, log, pr, s) })
 }
 
