@@ -62,6 +62,7 @@ type Writer struct {
 	host   string
 	log    *slog.Logger
 	gz     sync.Pool // *gzip.Writer
+	bufs   sync.Pool // *bytes.Buffer: one exchange's compressed records
 
 	mu     sync.Mutex // guards the fields below
 	closed bool
@@ -101,10 +102,16 @@ func Open(opts Options) (*Writer, error) {
 	return w, nil
 }
 
-// gzipLevel is klauspost/compress's level 3: on news pages about a third of
-// the standard library's default level's CPU time for files some 7 %
-// larger. Compression was most of the archive's cost to a crawl.
-const gzipLevel = 3
+// gzipLevel is klauspost/compress's level 1 (BestSpeed). Compression is
+// most of the archive's cost to a crawl: on the news pages of the
+// extraction benchmark (BenchmarkWrite) level 1 takes about a sixth less
+// CPU per page than level 3 for files some 6 % larger, and level 3 took
+// about a third of the standard library's default level's time.
+const gzipLevel = gzip.BestSpeed
+
+// maxPooledBuf bounds the buffers kept for reuse: one very large page's
+// buffer is left to the garbage collector.
+const maxPooledBuf = 4 << 20
 
 // libMu serialises the calls into gowarc that create record options: each
 // one writes a package variable of google/uuid (EnableRandPool) that record
@@ -156,8 +163,17 @@ func (w *Writer) Write(x Exchange) (string, error) {
 		resp.Close()
 		return "", fmt.Errorf("archive %s: %w", uri, err)
 	}
-	var buf bytes.Buffer
-	err = w.marshal(&buf, reqRec, resp)
+	buf, _ := w.bufs.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= maxPooledBuf {
+			w.bufs.Put(buf)
+		}
+	}()
+	err = w.marshal(buf, reqRec, resp)
 	if err != nil {
 		return "", fmt.Errorf("archive %s: %w", uri, err)
 	}
