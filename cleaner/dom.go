@@ -112,6 +112,16 @@ func nonSpaceRunes(s string) int {
 	return n
 }
 
+// formatChar reports the invisible format characters collapse drops: soft
+// hyphen, zero-width space, non-joiner and joiner, word joiner and BOM.
+func formatChar(r rune) bool {
+	switch r {
+	case '\u00ad', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff':
+		return true
+	}
+	return false
+}
+
 // collapse folds runs of white space into one space, trims the ends and
 // drops invisible format characters (soft hyphen, zero-width space, BOM).
 func collapse(s string) string {
@@ -123,7 +133,7 @@ func collapse(s string) string {
 	space := false
 	for _, r := range s {
 		switch {
-		case r == '\u00ad' || r == '\u200b' || r == '\ufeff' || r == '\u200c' || r == '\u200d' || r == '\u2060':
+		case formatChar(r):
 			continue
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
@@ -154,7 +164,7 @@ func collapseBytes(p []byte) string {
 		}
 		i += w
 		switch {
-		case r == '\u00ad' || r == '\u200b' || r == '\ufeff' || r == '\u200c' || r == '\u200d' || r == '\u2060':
+		case formatChar(r):
 			continue
 		case unicode.IsSpace(r):
 			space = b.Len() > 0
@@ -186,7 +196,7 @@ func collapsed(s string) bool {
 			if r < ' ' && unicode.IsSpace(r) {
 				return false
 			}
-		case r == utf8.RuneError || r == '\u00ad' || r == '\u200b' || r == '\ufeff' || r == '\u200c' || r == '\u200d' || r == '\u2060' || unicode.IsSpace(r):
+		case r == utf8.RuneError || formatChar(r) || unicode.IsSpace(r):
 			return false
 		}
 		space = false
@@ -214,7 +224,7 @@ func collapsedBytes(p []byte) bool {
 			if r < ' ' && unicode.IsSpace(r) {
 				return false
 			}
-		case r == utf8.RuneError || r == '\u00ad' || r == '\u200b' || r == '\ufeff' || r == '\u200c' || r == '\u200d' || r == '\u2060' || unicode.IsSpace(r):
+		case r == utf8.RuneError || formatChar(r) || unicode.IsSpace(r):
 			return false
 		}
 		space = false
