@@ -241,21 +241,5 @@ func TestSocialTail(t *testing.T) {
 			texts = append(texts, strings.ToLower(b.text))
 		}
 	}
-	matched, spared := 0, 0
-	for _, lower := range texts {
-		tail := socialTail(lower)
-		if !tail {
-			spared++
-		}
-		if rs.social.MatchString(lower) {
-			matched++
-			if !tail {
-				t.Errorf("social pattern matches %q, but socialTail says no", lower)
-			}
-		}
-	}
-	t.Logf("%d texts: the pattern matches %d, socialTail spares it %d", len(texts), matched, spared)
-	if matched < 1000 || spared == 0 {
-		t.Errorf("%d matches, %d spared: the check checks little", matched, spared)
-	}
+	checkPrefilter(t, "social pattern", "socialTail", texts, socialTail, rs.social, 1000)
 }
