@@ -38,7 +38,7 @@ func newLua(src string) luaScript { return luaScript{redis.NewScript(src), src} 
 // restarted), so that a pipeline's scripts run in order; only a server
 // that forgot them while connected (SCRIPT FLUSH) makes pipeline send the
 // unknown ones again, after the others.
-var pipelined = []luaScript{enqueueScript, doneScript, leaseScript, renewScript, commitScript, acquireScript, renewSlotsScript, recordTemplateScript}
+var pipelined = []luaScript{enqueueScript, doneScript, leaseScript, renewScript, commitScript, takeOverScript, acquireScript, renewSlotsScript, recordTemplateScript}
 
 func loadScripts(ctx context.Context, cn *redis.Conn) error {
 	_, err := cn.Pipelined(ctx, func(p redis.Pipeliner) error {

@@ -113,7 +113,7 @@ func TestRoundTripUnknownScript(t *testing.T) {
 	if err := s.DoneLater(job, l[0].Item, &Record{SHA256: "one"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	ok, err := s.Commit(ctx, job, l[1].URL, "id2", "sha2", "w")
+	ok, _, err := s.Commit(ctx, job, l[1].URL, Write{ID: "id2", SHA: "sha2", Writer: "w", Rel: "x.example/id2.txt"})
 	if err != nil || !ok {
 		t.Fatalf("commit after SCRIPT FLUSH: %v %v", ok, err)
 	}

@@ -179,37 +179,131 @@ func (s *RedisStore) MarkSeeded(ctx context.Context, job string) error {
 	return nil
 }
 
-// commitScript: KEYS written; ARGV id, sha|writer. 1: the caller writes
-// the document (recorded as written by writer with this text now); 0:
-// another writer already wrote this text under this id.
+// A claim (the written hash's value for a document id) is
+// "sha|writer\x00time\x00rel\x00volume": the text hash, the writer, the
+// server's time of the claim in microseconds, where the document goes in
+// the writer's output and the id of the volume that output is on. Claims
+// stored before time, rel and volume were kept are "sha|writer".
+
+// commitScript: KEYS written; ARGV id, sha|writer, rel\x00volume. {1}: the
+// caller writes the document (its claim is stored with the server's time
+// now); {0, claim, now}: another writer claimed this text under this id.
 var commitScript = newLua(`
+local t = redis.call('TIME')
+local now = string.format('%d%06d', t[1], t[2])
 local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if cur and cur ~= ARGV[2] and string.sub(cur, 1, 65) == string.sub(ARGV[2], 1, 65) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if cur then
+  local w = ARGV[2]
+  local mine = string.sub(cur, 1, #w) == w and (#cur == #w or string.byte(cur, #w + 1) == 0)
+  if not mine and string.sub(cur, 1, 65) == string.sub(w, 1, 65) then return {0, cur, now} end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '\0' .. now .. '\0' .. ARGV[3])
+return {1}
+`)
+
+// takeOverScript: KEYS written; ARGV id, the claim taken over, sha|writer,
+// rel\x00volume. 1: the claim was still that one and is now the caller's.
+var takeOverScript = newLua(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3] .. '\0' .. string.format('%d%06d', t[1], t[2]) .. '\0' .. ARGV[4])
 return 1
 `)
 
-// Commit decides, just before a replica renames document id (the output
-// id of its canonical URL) with text hash sha into place, whether it is the
-// one to write it: one article is written by one replica, even when a
-// lapsed lease gave its page to two. The URL's Done then stores the
-// document id in its record.
+// Write is one replica's write of a document, as it claims it.
+type Write struct {
+	ID     string // the output id of the document's canonical URL
+	SHA    string // the hash of its text
+	Writer string // host:output directory
+	Volume string // the id of the volume the output directory is on
+	Rel    string // where the document goes in that directory
+}
+
+func (w Write) args() (claim, where string) {
+	return w.SHA + "|" + w.Writer, w.Rel + "\x00" + w.Volume
+}
+
+// Claim is another writer's claim of a document's text, as Commit found it.
+type Claim struct {
+	// Writer, Volume and Rel are as in the Write that made the claim;
+	// Volume and Rel are "" in claims of older versions.
+	Writer, Volume, Rel string
+	// Age is how long ago the claim was made, by the store's clock (a
+	// very large age for claims of older versions, which kept no time).
+	Age time.Duration
+	raw string // the stored claim, for TakeOver
+}
+
+// oldClaimAge is the age given to claims that kept no time.
+const oldClaimAge = 100 * 365 * 24 * time.Hour
+
+// parseClaim reads a stored claim at the store's time now (microseconds).
+func parseClaim(raw, now string) Claim {
+	c := Claim{raw: raw, Age: oldClaimAge}
+	_, rest, _ := strings.Cut(raw, "|")
+	parts := strings.SplitN(rest, "\x00", 4)
+	c.Writer = parts[0]
+	if len(parts) == 4 {
+		at, err1 := strconv.ParseInt(parts[1], 10, 64)
+		nowUS, err2 := strconv.ParseInt(now, 10, 64)
+		if err1 == nil && err2 == nil {
+			c.Age = time.Duration(max(nowUS-at, 0)) * time.Microsecond
+		}
+		c.Rel, c.Volume = parts[2], parts[3]
+	}
+	return c
+}
+
+// Commit decides, just before a replica renames a document into place,
+// whether it is the one to write it: one article is written by one
+// replica, even when a lapsed lease gave its page to two. The URL's Done
+// then stores the document id in its record.
 //
-// writer names the output directory (host and path): a writer may write
-// again what it committed before (its process died between the commit and
-// the rename, and its output directory, which it checks first, does not
-// have the file), another writer may not.
-func (s *RedisStore) Commit(ctx context.Context, job, url, id, sha, writer string) (bool, error) {
-	c, err := s.call1(ctx, scriptOp(commitScript, []string{keysOf(job).with(job, "written")}, id, sha+"|"+writer))
+// A writer may write again what it committed before (its process died
+// between the commit and the rename, and its output directory, which it
+// checks first, does not have the file). When another writer claimed this
+// text, Commit returns false with that claim: the caller may find that
+// writer died before its rename (by reading its output) and TakeOver.
+func (s *RedisStore) Commit(ctx context.Context, job, url string, w Write) (bool, Claim, error) {
+	claim, where := w.args()
+	c, err := s.call1(ctx, scriptOp(commitScript, []string{keysOf(job).with(job, "written")}, w.ID, claim, where))
+	var r []any
+	if err == nil {
+		r, err = c.(*redis.Cmd).Slice()
+	}
+	if err == nil && len(r) == 0 {
+		err = errors.New("empty reply")
+	}
+	if err != nil {
+		return false, Claim{}, fmt.Errorf("commit %s: %w", url, err)
+	}
+	if ok, _ := r[0].(int64); ok == 1 {
+		s.pending.Store(job+"\x00"+url, &pendingWrite{id: w.ID})
+		return true, Claim{}, nil
+	}
+	if len(r) != 3 {
+		return false, Claim{}, fmt.Errorf("commit %s: reply %v", url, r)
+	}
+	raw, _ := r[1].(string)
+	now, _ := r[2].(string)
+	return false, parseClaim(raw, now), nil
+}
+
+// TakeOver makes another writer's claim (as Commit returned it) the
+// caller's, unless it changed since: a third writer took it over first, or
+// its writer claimed it anew. True: the caller writes the document.
+func (s *RedisStore) TakeOver(ctx context.Context, job, url string, w Write, from Claim) (bool, error) {
+	claim, where := w.args()
+	c, err := s.call1(ctx, scriptOp(takeOverScript, []string{keysOf(job).with(job, "written")}, w.ID, from.raw, claim, where))
 	var r int
 	if err == nil {
 		r, err = c.(*redis.Cmd).Int()
 	}
 	if err != nil {
-		return false, fmt.Errorf("commit %s: %w", url, err)
+		return false, fmt.Errorf("take over the write of %s: %w", url, err)
 	}
 	if r == 1 {
-		s.pending.Store(job+"\x00"+url, &pendingWrite{id: id})
+		s.pending.Store(job+"\x00"+url, &pendingWrite{id: w.ID})
 	}
 	return r == 1, nil
 }

@@ -28,6 +28,17 @@ type replicaOut struct {
 	sink   *output.Sink
 	dir    string
 	writer string
+	format string
+	grace  time.Duration // how old a claim must be to be taken over
+}
+
+func (r *replicaOut) claims(t *testing.T) writeClaims {
+	t.Helper()
+	vol, err := r.sink.VolumeID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeClaims{store: r.store, out: r.sink, writer: r.writer, volume: vol, grace: r.grace}
 }
 
 func newReplicaOut(t *testing.T, addr, format, name string) *replicaOut {
@@ -43,12 +54,12 @@ func newReplicaOut(t *testing.T, addr, format, name string) *replicaOut {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sink.Close() })
-	return &replicaOut{store: st, sink: sink, dir: dir, writer: name + ":" + dir}
+	return &replicaOut{store: st, sink: sink, dir: dir, writer: name + ":" + dir, format: format, grace: time.Minute}
 }
 
 func (r *replicaOut) write(t *testing.T, d cleaner.Document) output.Result {
 	t.Helper()
-	ctx := withCommit(context.Background(), r.store, "news", d.URL, r.writer, d)
+	ctx := withCommit(context.Background(), r.claims(t), "news", d.URL, d)
 	res, err := r.sink.Write(ctx, "news", d)
 	if err != nil {
 		t.Fatalf("write %s: %v", d.URL, err)
@@ -62,6 +73,9 @@ func (r *replicaOut) urls(t *testing.T) []string {
 	t.Helper()
 	var out []string
 	err := filepath.WalkDir(r.dir, func(p string, e os.DirEntry, err error) error {
+		if err == nil && e.IsDir() && e.Name() == ".winnow" {
+			return filepath.SkipDir // the volume id
+		}
 		if err != nil || e.IsDir() || e.Name() == output.ManifestName || filepath.Ext(p) == ".tmp" {
 			return err
 		}
@@ -135,18 +149,82 @@ func TestCommitWriteOnce(t *testing.T) {
 			}
 
 			// a committed article 2 and died before its output had it: a
-			// restarted a writes it, b does not.
+			// restarted a writes it; b, seeing a's output lack it after
+			// a's claim is a lease old, writes it once, and a, restarted
+			// after that, does not.
 			d2 := article(2, "committed, never written")
-			if ok, err := a.store.Commit(context.Background(), "news", d2.URL, output.ID(d2.CanonicalURL), sha(d2), a.writer); err != nil || !ok {
-				t.Fatalf("commit: %v %v", ok, err)
-			}
-			if got := b.write(t, d2); got != output.Duplicate {
-				t.Errorf("b after a's commit: %v, want duplicate", got)
-			}
+			a.claimOnly(t, d2, a.claims(t))
 			if got := a.write(t, d2); got != output.Written {
 				t.Errorf("a after its own commit: %v, want written", got)
 			}
+			d3 := article(3, "committed, then the writer died")
+			a.claimOnly(t, d3, a.claims(t))
+			b.grace = 300 * time.Millisecond
+			start := time.Now()
+			if got := b.write(t, d3); got != output.Written {
+				t.Errorf("b after a died between commit and rename: %v, want written", got)
+			}
+			if waited := time.Since(start); waited < b.grace/2 {
+				t.Errorf("b took over a fresh claim at once (%v): it must wait for the claim to be a lease old", waited)
+			}
+			if got := a.write(t, d3); got != output.Duplicate {
+				t.Errorf("a, restarted, after b took over: %v, want duplicate", got)
+			}
+
+			// A claim whose writer's output is out of reach (another
+			// machine's own disk): b cannot tell it was lost, and does
+			// not write it.
+			d4 := article(4, "claimed on another machine")
+			far := a.claims(t)
+			far.volume = "elsewhere"
+			a.claimOnly(t, d4, far)
+			if got := b.write(t, d4); got != output.Duplicate {
+				t.Errorf("b after a claim out of reach: %v, want duplicate", got)
+			}
+
+			// A fresh claim whose writer is only slow: b waits, sees the
+			// document arrive in a's output, and does not write it.
+			d5 := article(5, "claimed, renamed a moment later")
+			a.claimOnly(t, d5, a.claims(t))
+			b.grace = 3 * time.Second
+			got := make(chan output.Result, 1)
+			go func() { got <- b.write(t, d5) }()
+			time.Sleep(200 * time.Millisecond)
+			if res := a.write(t, d5); res != output.Written {
+				t.Errorf("a writing its claimed document: %v, want written", res)
+			}
+			if res := <-got; res != output.Duplicate {
+				t.Errorf("b after a wrote its claim: %v, want duplicate", res)
+			}
+			for _, d := range []cleaner.Document{d2, d3, d4, d5} {
+				n := 0
+				for _, r := range []*replicaOut{a, b} {
+					for _, id := range r.urls(t) {
+						if id == output.ID(d.CanonicalURL) {
+							n++
+						}
+					}
+				}
+				if want := map[bool]int{true: 0, false: 1}[d.URL == d4.URL]; n != want {
+					t.Errorf("%s written %d times, want %d", d.Title, n, want)
+				}
+			}
 		})
+	}
+}
+
+// claimOnly commits d for r as w says and stops there, as a replica killed
+// between its commit and its rename does.
+func (r *replicaOut) claimOnly(t *testing.T, d cleaner.Document, w writeClaims) {
+	t.Helper()
+	rel := output.RelPath(d.CanonicalURL, r.format)
+	if r.format == "jsonl" {
+		rel = "news/" + d.FetchedAt.UTC().Format(time.DateOnly) + ".jsonl"
+	}
+	sum := sha256.Sum256([]byte(d.Text()))
+	cw := crawler.Write{ID: output.ID(d.CanonicalURL), SHA: hex.EncodeToString(sum[:]), Writer: w.writer, Volume: w.volume, Rel: rel}
+	if ok, _, err := r.store.Commit(context.Background(), "news", d.URL, cw); err != nil || !ok {
+		t.Fatalf("commit %s: %v %v", d.URL, ok, err)
 	}
 }
 
@@ -165,7 +243,7 @@ func TestCommitWriteOnceConcurrent(t *testing.T) {
 					defer wg.Done()
 					for i := range n {
 						d := article(i, fmt.Sprintf("text of story %d", i))
-						ctx := withCommit(context.Background(), r.store, "news", d.URL, r.writer, d)
+						ctx := withCommit(context.Background(), r.claims(t), "news", d.URL, d)
 						if _, err := r.sink.Write(ctx, "news", d); err != nil {
 							t.Errorf("write %s: %v", d.URL, err)
 						}

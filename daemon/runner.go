@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"golang.org/x/net/html"
@@ -92,17 +93,93 @@ func NewRunner(cl *cleaner.Cleaner, sink *output.Sink, store crawler.Store, m *m
 // committer decides which replica writes a document, when replicas share
 // a crawl (the Redis store).
 type committer interface {
-	Commit(ctx context.Context, job, url, id, sha, writer string) (bool, error)
+	Commit(ctx context.Context, job, url string, w crawler.Write) (bool, crawler.Claim, error)
+	TakeOver(ctx context.Context, job, url string, w crawler.Write, from crawler.Claim) (bool, error)
+}
+
+// heldIn reads another writer's output (output.Sink.HeldIn).
+type heldIn interface {
+	HeldIn(dir, volume, rel string, doc cleaner.Document) (held, reachable bool, err error)
+}
+
+// writeClaims is how a replica claims its writes: through the store, as
+// writer (host:output directory) on volume, reading other writers'
+// outputs through out.
+type writeClaims struct {
+	store          committer
+	out            heldIn
+	writer, volume string
+	// grace is how old another writer's claim must be, with its document
+	// still missing from its output, for this writer to take it over: the
+	// lease TTL. A replica that claimed a document renames it right after;
+	// one whose claim is a lease old without the file died in between.
+	grace time.Duration
+	log   *slog.Logger // nil: no log
 }
 
 // withCommit makes the sink's write of doc (the page at url's document)
 // commit it in the store first: when replicas share a crawl, the one that
 // commits first writes the article, and another that got the page too (a
-// lapsed lease) does not.
-func withCommit(ctx context.Context, cm committer, job, url, writer string, doc cleaner.Document) context.Context {
+// lapsed lease) does not — unless the first died between its commit and
+// its rename (see takeOver).
+func withCommit(ctx context.Context, wc writeClaims, job, url string, doc cleaner.Document) context.Context {
 	sum := sha256.Sum256([]byte(doc.Text()))
-	id, hexsum := output.ID(doc.CanonicalURL), hex.EncodeToString(sum[:])
-	return output.WithCommit(ctx, func() (bool, error) { return cm.Commit(ctx, job, url, id, hexsum, writer) })
+	w := crawler.Write{ID: output.ID(doc.CanonicalURL), SHA: hex.EncodeToString(sum[:]), Writer: wc.writer, Volume: wc.volume}
+	return output.WithCommit(ctx, func(rel string) (bool, error) {
+		w.Rel = rel
+		ok, held, err := wc.store.Commit(ctx, job, url, w)
+		if err != nil || ok {
+			return ok, err
+		}
+		return wc.takeOver(ctx, job, url, w, doc, held)
+	})
+}
+
+// takeOver decides whether this writer writes a document another writer
+// claimed (held): only when that writer's output is within reach (its
+// directory, as seen here, is on the volume it wrote to: a shared volume,
+// or the same machine) and lacks the document although the claim is at
+// least grace old — that writer died between its claim and its rename,
+// and without a take-over the article would be lost. A younger claim is
+// looked at again until it is grace old. A writer out of reach (another
+// machine's own disk) keeps its claim: this writer cannot tell a lost
+// write from a done one, and does not write twice.
+func (wc writeClaims) takeOver(ctx context.Context, job, url string, w crawler.Write, doc cleaner.Document, held crawler.Claim) (bool, error) {
+	_, dir, _ := strings.Cut(held.Writer, ":")
+	if wc.out == nil || dir == "" {
+		return false, nil
+	}
+	at := held.Rel
+	if at == "" {
+		at = w.Rel // a claim of an older version: the same layout
+	}
+	for {
+		has, reachable, err := wc.out.HeldIn(dir, held.Volume, at, doc)
+		if err != nil {
+			return false, fmt.Errorf("check the write of %s by %s: %w", url, held.Writer, err)
+		}
+		if has || !reachable {
+			return false, nil
+		}
+		if held.Age >= wc.grace {
+			break
+		}
+		// A live writer renames right after its claim: look again soon.
+		wait := min(wc.grace-held.Age, max(wc.grace/32, 10*time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, fmt.Errorf("wait on the write of %s by %s: %w", url, held.Writer, ctx.Err())
+		case <-t.C:
+		}
+		held.Age += wait
+	}
+	ok, err := wc.store.TakeOver(ctx, job, url, w, held)
+	if ok && wc.log != nil {
+		wc.log.Warn("writing a document another replica claimed and never wrote (it died in between)", "url", url, "claimed_by", held.Writer, "claim_age", held.Age.Round(time.Millisecond))
+	}
+	return ok, err
 }
 
 // pageJob is one page handed from the crawl to a clean worker; the worker
@@ -361,7 +438,16 @@ func (r *Runner) process(ctx context.Context, log *slog.Logger, opts RunOptions,
 	}
 	doc.FetchedAt = p.FetchedAt
 	if cm, ok := r.store.(committer); ok && opts.Shared {
-		ctx = withCommit(ctx, cm, job, p.URL, r.writer, doc)
+		grace := opts.LeaseTTL
+		if grace <= 0 {
+			grace = crawler.DefaultLeaseTTL
+		}
+		vol, err := r.sink.VolumeID()
+		if err != nil {
+			log.Error("write failed", "url", p.URL, "err", err)
+			return runOutcome{result: "error", err: fmt.Errorf("write %s: %w: %w", p.URL, crawler.ErrPageFailed, err)}
+		}
+		ctx = withCommit(ctx, writeClaims{store: cm, out: r.sink, writer: r.writer, volume: vol, grace: grace, log: log}, job, p.URL, doc)
 	}
 	wr, err := r.sink.Write(ctx, job, doc)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"winnow/cleaner"
 )
 
 // docFiles lists the documents under dir (every regular file but the
@@ -52,9 +54,10 @@ func TestSinkCommitHook(t *testing.T) {
 			t.Run(format+"/"+st.name, func(t *testing.T) {
 				dir := t.TempDir()
 				s := newSink(t, dir, format)
-				asked := 0
-				ctx := WithCommit(context.Background(), func() (bool, error) {
+				asked, gotRel := 0, ""
+				ctx := WithCommit(context.Background(), func(rel string) (bool, error) {
 					asked++
+					gotRel = rel
 					return st.answer, st.err
 				})
 				d := fetched(doc("https://a.example/1", "alpha one", "alpha two"))
@@ -73,6 +76,9 @@ func TestSinkCommitHook(t *testing.T) {
 				} else {
 					if len(files) != 1 || len(lines) != 1 {
 						t.Fatalf("committed: documents %v and %d manifest lines, want one of each", files, len(lines))
+					}
+					if gotRel != files[0] {
+						t.Errorf("hook told the document goes to %q; it went to %q", gotRel, files[0])
 					}
 					if format == "jsonl" {
 						recs := readLines(t, filepath.Join(dir, files[0]))
@@ -93,5 +99,65 @@ func TestSinkCommitHook(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestHeldIn: another writer's output is read only on the volume it
+// named; it holds a document when the file (or a whole jsonl line) has
+// the document's URL with the same text.
+func TestHeldIn(t *testing.T) {
+	for _, format := range []string{"txt", "jsonl"} {
+		t.Run(format, func(t *testing.T) {
+			other := t.TempDir()
+			theirs := newSink(t, other, format)
+			vol, err := theirs.VolumeID()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again, err := theirs.VolumeID(); err != nil || again != vol {
+				t.Fatalf("volume id changed: %q then %q (%v)", vol, again, err)
+			}
+			written := fetched(doc("https://a.example/1", "alpha one", "alpha two"))
+			rel := ""
+			ctx := WithCommit(context.Background(), func(r string) (bool, error) { rel = r; return true, nil })
+			if _, err := theirs.Write(ctx, "news", written); err != nil {
+				t.Fatal(err)
+			}
+			if format == "jsonl" {
+				// A torn line of another document with the same text.
+				f, err := os.OpenFile(filepath.Join(other, filepath.FromSlash(rel)), os.O_APPEND|os.O_WRONLY, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f.WriteString(`{"url":"https://a.example/2","canonical_url":"https://a.example/2","sha256":"`)
+				f.Close()
+			}
+			mine := newSink(t, t.TempDir(), format)
+			type heldCase struct {
+				name            string
+				volume, rel     string
+				doc             cleaner.Document
+				held, reachable bool
+			}
+			tests := []heldCase{
+				{name: "written", volume: vol, rel: rel, doc: written, held: true, reachable: true},
+				{name: "other text", volume: vol, rel: rel, doc: fetched(doc("https://a.example/1", "alpha one, changed")), reachable: true},
+				{name: "another volume", volume: "elsewhere", rel: rel, doc: written},
+				{name: "no volume named", rel: rel, doc: written},
+			}
+			if format == "jsonl" {
+				// One file holds many documents: the line must be this one's.
+				tests = append(tests, heldCase{name: "other URL", volume: vol, rel: rel, doc: fetched(doc("https://a.example/2", "alpha one", "alpha two")), reachable: true})
+			}
+			for _, tt := range tests {
+				held, reachable, err := mine.HeldIn(other, tt.volume, tt.rel, tt.doc)
+				if err != nil || held != tt.held || reachable != tt.reachable {
+					t.Errorf("%s: HeldIn = %v, %v, %v; want %v, %v", tt.name, held, reachable, err, tt.held, tt.reachable)
+				}
+			}
+			if _, _, err := mine.HeldIn(other, vol, "../outside", written); err == nil {
+				t.Error("a path outside the directory was read")
+			}
+		})
 	}
 }

@@ -66,14 +66,14 @@ func (s *Sink) writeLine(ctx context.Context, n normalized, sum, job string) (Re
 		release()
 		return 0, err
 	}
-	if err := commit(ctx); err != nil {
+	rel := jsonlRel(job, n.fetchedAt)
+	if err := commit(ctx, rel); err != nil {
 		release()
 		if errors.Is(err, errNotCommitted) {
 			return Duplicate, nil
 		}
 		return 0, err
 	}
-	rel := jsonlRel(job, n.fetchedAt)
 	err = s.appendLine(rel, line, func() error {
 		s.mu.Lock()
 		defer s.mu.Unlock()

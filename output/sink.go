@@ -80,6 +80,10 @@ type Sink struct {
 	log    *slog.Logger
 	md     MarkdownOptions
 
+	volOnce sync.Once // VolumeID
+	volID   string
+	volErr  error
+
 	// mu guards everything below.
 	mu       sync.Mutex
 	closed   bool
@@ -348,7 +352,7 @@ func (s *Sink) write(ctx context.Context, n normalized, sum, rel, job string) (R
 			release()
 			return 0, err
 		}
-		if err := s.writeFile(ctx, path, data); err != nil {
+		if err := s.writeFile(ctx, path, rel, data); err != nil {
 			release()
 			if errors.Is(err, errNotCommitted) {
 				return Duplicate, nil
@@ -427,7 +431,7 @@ func (s *Sink) step(name string) error {
 }
 
 // writeFile writes data to path atomically.
-func (s *Sink) writeFile(ctx context.Context, path string, data []byte) (err error) {
+func (s *Sink) writeFile(ctx context.Context, path, rel string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	if err := s.ensureDir(dir); err != nil {
 		return err
@@ -463,7 +467,7 @@ func (s *Sink) writeFile(ctx context.Context, path string, data []byte) (err err
 	if err := s.step("rename"); err != nil {
 		return err
 	}
-	if err := commit(ctx); err != nil {
+	if err := commit(ctx, rel); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
