@@ -4,7 +4,11 @@
 package archive
 
 import (
+	"bufio"
 	"bytes"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"io"
@@ -13,11 +17,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/klauspost/compress/gzip"
 	"github.com/nlnwa/gowarc/v3"
 
@@ -61,8 +67,11 @@ type Writer struct {
 	prefix string
 	host   string
 	log    *slog.Logger
-	gz     sync.Pool // *gzip.Writer
-	bufs   sync.Pool // *bytes.Buffer: one exchange's compressed records
+	// scratch holds *scratch: one Write's buffers and gzip writer.
+	scratch sync.Pool
+
+	randMu sync.Mutex
+	rand   *bufio.Reader // random bytes of record IDs
 
 	mu     sync.Mutex // guards the fields below
 	closed bool
@@ -89,7 +98,7 @@ func Open(opts Options) (*Writer, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", opts.Dir, err)
 	}
-	w := &Writer{opts: opts, log: opts.Log.With("component", "archive")}
+	w := &Writer{opts: opts, log: opts.Log.With("component", "archive"), rand: bufio.NewReaderSize(rand.Reader, 64*16)}
 	w.prefix = unsafeName.ReplaceAllString(opts.Job, "_")
 	if w.prefix == "" {
 		w.prefix = "winnow"
@@ -113,13 +122,17 @@ const gzipLevel = gzip.BestSpeed
 // buffer is left to the garbage collector.
 const maxPooledBuf = 4 << 20
 
-// libMu serialises the calls into gowarc that create record options: each
-// one writes a package variable of google/uuid (EnableRandPool) that record
-// IDs read, a data race between concurrent builders otherwise.
+// libMu serialises the calls into gowarc that create record options (the
+// warcinfo record's builder, the reader): each one writes a package
+// variable of google/uuid (EnableRandPool), a data race between concurrent
+// callers otherwise. Exchange records take their IDs from the Writer's own
+// random source and do not need it.
 var libMu sync.Mutex
 
 // digestOpts make sha1 base32 digests (the ones CDX indexes and
-// deduplication compare) and check every record built.
+// deduplication compare) and check every record built: the warcinfo
+// records. Exchange records are written by Writer.record, with the same
+// digests.
 var digestOpts = []gowarc.WarcRecordOption{
 	gowarc.WithDefaultDigestAlgorithm("sha1"),
 	gowarc.WithDefaultDigestEncoding(gowarc.Base32),
@@ -150,34 +163,71 @@ func (w *Writer) Archive(req *http.Request, res *http.Response, body []byte, dat
 // Write archives x; see Archive.
 func (w *Writer) Write(x Exchange) (string, error) {
 	uri := x.Request.URL.String()
-	libMu.Lock()
-	resp, respType, err := responseRecord(x, uri)
-	if err != nil {
-		libMu.Unlock()
-		return "", fmt.Errorf("archive %s: %w", uri, err)
-	}
-	id := resp.RecordId()
-	reqRec, err := requestRecord(x, uri, id)
-	libMu.Unlock()
-	if err != nil {
-		resp.Close()
-		return "", fmt.Errorf("archive %s: %w", uri, err)
-	}
-	buf, _ := w.bufs.Get().(*bytes.Buffer)
-	if buf == nil {
-		buf = new(bytes.Buffer)
-	}
-	buf.Reset()
-	defer func() {
-		if buf.Cap() <= maxPooledBuf {
-			w.bufs.Put(buf)
-		}
-	}()
-	err = w.marshal(buf, reqRec, resp)
+	respID, err := w.newID()
 	if err != nil {
 		return "", fmt.Errorf("archive %s: %w", uri, err)
 	}
-	n, err := w.append(buf.Bytes())
+	reqID, err := w.newID()
+	if err != nil {
+		return "", fmt.Errorf("archive %s: %w", uri, err)
+	}
+	s, _ := w.scratch.Get().(*scratch)
+	if s == nil {
+		s = new(scratch)
+	}
+	defer w.putScratch(s)
+	s.out.Reset()
+	date := warcDate(x.Date)
+
+	// The request record, then the response (or revisit) record, each its
+	// own gzip member.
+	s.head.Reset()
+	requestHead(&s.head, x.Request)
+	f := gowarc.WarcFields{}
+	f.Set(gowarc.WarcType, gowarc.Request.String())
+	f.Set(gowarc.WarcTargetURI, uri)
+	f.Set(gowarc.WarcDate, date)
+	f.Set(gowarc.ContentType, "application/http;msgtype=request")
+	f.SetId(gowarc.WarcConcurrentTo, respID)
+	f.SetId(gowarc.WarcRecordID, reqID)
+	if err := w.record(s, &f, s.head.Bytes(), nil, true); err != nil {
+		return "", fmt.Errorf("archive %s: %w", uri, err)
+	}
+
+	s.head.Reset()
+	if err := responseHead(&s.head, x.Response); err != nil {
+		return "", fmt.Errorf("archive %s: %w", uri, err)
+	}
+	respType := "response"
+	f = gowarc.WarcFields{}
+	f.Set(gowarc.WarcType, gowarc.Response.String())
+	f.Set(gowarc.WarcTargetURI, uri)
+	f.Set(gowarc.WarcDate, date)
+	f.Set(gowarc.ContentType, "application/http;msgtype=response")
+	if x.IP != "" {
+		f.Set(gowarc.WarcIPAddress, x.IP)
+	}
+	f.SetId(gowarc.WarcRecordID, respID)
+	if x.Response.StatusCode == http.StatusNotModified {
+		// A server-not-modified revisit: its block is the HTTP header
+		// alone, and a 304 has no payload to digest.
+		respType = "revisit"
+		f.Set(gowarc.WarcType, gowarc.Revisit.String())
+		err = w.record(s, &f, s.head.Bytes(), nil, false, func(f *gowarc.WarcFields) {
+			f.Set(gowarc.WarcProfile, gowarc.ProfileServerNotModifiedV1_1)
+			f.SetId(gowarc.WarcRefersTo, x.RefersTo)
+			f.Set(gowarc.WarcRefersToTargetURI, uri)
+			if !x.RefersToDate.IsZero() {
+				f.Set(gowarc.WarcRefersToDate, warcDate(x.RefersToDate))
+			}
+		})
+	} else {
+		err = w.record(s, &f, s.head.Bytes(), x.Body, true)
+	}
+	if err != nil {
+		return "", fmt.Errorf("archive %s: %w", uri, err)
+	}
+	n, err := w.append(s.out.Bytes())
 	if err != nil {
 		return "", fmt.Errorf("archive %s: %w", uri, err)
 	}
@@ -186,16 +236,80 @@ func (w *Writer) Write(x Exchange) (string, error) {
 		m.ArchiveRecords.WithLabelValues(w.opts.Job, respType).Inc()
 		m.ArchiveBytes.WithLabelValues(w.opts.Job).Add(float64(n))
 	}
-	return id, nil
+	return respID, nil
+}
+
+// scratch is one Write's reusable memory: the compressed records of the
+// exchange, an HTTP header being written, the WARC header being written
+// and the gzip writer.
+type scratch struct {
+	out, head, fields bytes.Buffer
+	gz                *gzip.Writer
+}
+
+func (w *Writer) putScratch(s *scratch) {
+	if s.out.Cap() <= maxPooledBuf && s.head.Cap() <= maxPooledBuf {
+		w.scratch.Put(s)
+	}
+}
+
+// record appends one record to s.out as its own gzip member: the WARC
+// header fields f (the library's type, written as the library writes them)
+// with Content-Length and the block digest added, then the block, which is
+// head followed by body. With payload, the block is an HTTP message whose
+// payload is body, and its digest is added too. extra adds fields after
+// the digests. The record is written as the library's Marshaler writes
+// one, without copying the block: the digests are computed over head and
+// body as they are, and they go straight to the compressor.
+func (w *Writer) record(s *scratch, f *gowarc.WarcFields, head, body []byte, payload bool, extra ...func(*gowarc.WarcFields)) error {
+	f.Set(gowarc.ContentLength, strconv.Itoa(len(head)+len(body)))
+	h := sha1.New()
+	h.Write(head)
+	h.Write(body)
+	var sum [sha1.Size]byte
+	f.Set(gowarc.WarcBlockDigest, "sha1:"+base32.StdEncoding.EncodeToString(h.Sum(sum[:0])))
+	if payload {
+		sum = sha1.Sum(body)
+		f.Set(gowarc.WarcPayloadDigest, "sha1:"+base32.StdEncoding.EncodeToString(sum[:]))
+	}
+	for _, fn := range extra {
+		fn(f)
+	}
+	s.fields.Reset()
+	s.fields.WriteString(gowarc.V1_1.String())
+	s.fields.WriteString("\r\n")
+	if _, err := f.Write(&s.fields); err != nil {
+		return err
+	}
+	s.fields.WriteString("\r\n")
+	if s.gz == nil {
+		s.gz, _ = gzip.NewWriterLevel(nil, gzipLevel)
+	}
+	s.gz.Reset(&s.out)
+	for _, p := range [][]byte{s.fields.Bytes(), head, body, crlfcrlf} {
+		if _, err := s.gz.Write(p); err != nil {
+			return err
+		}
+	}
+	return s.gz.Close()
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+// newID returns a new record ID, a random (version 4) UUID URN.
+func (w *Writer) newID() (string, error) {
+	w.randMu.Lock()
+	id, err := uuid.NewRandomFromReader(w.rand)
+	w.randMu.Unlock()
+	if err != nil {
+		return "", fmt.Errorf("record id: %w", err)
+	}
+	return id.URN(), nil
 }
 
 // marshal writes each record as its own gzip member and closes them.
 func (w *Writer) marshal(dst *bytes.Buffer, recs ...gowarc.WarcRecord) error {
-	gz, _ := w.gz.Get().(*gzip.Writer)
-	if gz == nil {
-		gz, _ = gzip.NewWriterLevel(nil, gzipLevel)
-	}
-	defer w.gz.Put(gz)
+	gz, _ := gzip.NewWriterLevel(dst, gzipLevel)
 	var errs []error
 	m := gowarc.NewMarshaler()
 	for _, r := range recs {
@@ -210,12 +324,9 @@ func (w *Writer) marshal(dst *bytes.Buffer, recs ...gowarc.WarcRecord) error {
 
 func warcDate(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// responseRecord builds the response record of x, or its revisit record
-// for a 304.
-func responseRecord(x Exchange, uri string) (gowarc.WarcRecord, string, error) {
-	res := x.Response
-	b := gowarc.NewRecordBuilder(gowarc.Response, digestOpts...)
-	var head bytes.Buffer
+// responseHead writes the status line and header of res, as a response
+// record's block begins.
+func responseHead(head *bytes.Buffer, res *http.Response) error {
 	proto := res.Proto
 	if proto == "" {
 		proto = "HTTP/1.1"
@@ -224,64 +335,24 @@ func responseRecord(x Exchange, uri string) (gowarc.WarcRecord, string, error) {
 	if status == "" {
 		status = fmt.Sprintf("%d %s", res.StatusCode, http.StatusText(res.StatusCode))
 	}
-	fmt.Fprintf(&head, "%s %s\r\n", proto, status)
-	if err := res.Header.Write(&head); err != nil {
-		return nil, "", err
+	fmt.Fprintf(head, "%s %s\r\n", proto, status)
+	if err := res.Header.Write(head); err != nil {
+		return err
 	}
 	head.WriteString("\r\n")
-	_, _ = b.Write(head.Bytes())
-	_, _ = b.Write(x.Body)
-	b.AddWarcHeader(gowarc.WarcTargetURI, uri)
-	b.AddWarcHeader(gowarc.WarcDate, warcDate(x.Date))
-	b.AddWarcHeader(gowarc.ContentType, "application/http;msgtype=response")
-	if x.IP != "" {
-		b.AddWarcHeader(gowarc.WarcIPAddress, x.IP)
-	}
-	rec, _, err := b.Build()
-	if err != nil {
-		return nil, "", err
-	}
-	if res.StatusCode != http.StatusNotModified {
-		return rec, "response", nil
-	}
-	ref := &gowarc.RevisitRef{Profile: gowarc.ProfileServerNotModifiedV1_1, TargetRecordId: x.RefersTo, TargetUri: uri}
-	if !x.RefersToDate.IsZero() {
-		ref.TargetDate = warcDate(x.RefersToDate)
-	}
-	rev, err := rec.ToRevisitRecord(ref)
-	rec.Close()
-	if err != nil {
-		return nil, "", err
-	}
-	// A 304 has no payload: the digest of its empty body would name no
-	// content, and nothing was truncated.
-	rev.WarcHeader().Delete(gowarc.WarcPayloadDigest)
-	rev.WarcHeader().Delete(gowarc.WarcTruncated)
-	return rev, "revisit", nil
+	return nil
 }
 
-// requestRecord builds the request record of x, concurrent to the response
-// record respID.
-func requestRecord(x Exchange, uri, respID string) (gowarc.WarcRecord, error) {
-	req := x.Request
-	b := gowarc.NewRecordBuilder(gowarc.Request, digestOpts...)
-	var head bytes.Buffer
+// requestHead writes the request line and header of req, a request
+// record's block.
+func requestHead(head *bytes.Buffer, req *http.Request) {
 	host := req.Host
 	if host == "" {
 		host = req.URL.Host
 	}
-	fmt.Fprintf(&head, "%s %s HTTP/1.1\r\nHost: %s\r\n", req.Method, req.URL.RequestURI(), host)
-	if err := req.Header.Write(&head); err != nil {
-		return nil, err
-	}
+	fmt.Fprintf(head, "%s %s HTTP/1.1\r\nHost: %s\r\n", req.Method, req.URL.RequestURI(), host)
+	_ = req.Header.Write(head) // a bytes.Buffer does not fail
 	head.WriteString("\r\n")
-	_, _ = b.Write(head.Bytes())
-	b.AddWarcHeader(gowarc.WarcTargetURI, uri)
-	b.AddWarcHeader(gowarc.WarcDate, warcDate(x.Date))
-	b.AddWarcHeader(gowarc.ContentType, "application/http;msgtype=request")
-	b.AddWarcHeader(gowarc.WarcConcurrentTo, "<"+respID+">")
-	rec, _, err := b.Build()
-	return rec, err
 }
 
 // append writes one exchange's records to the open file, beginning a file

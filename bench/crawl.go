@@ -72,61 +72,143 @@ func (e *crawlEnv) crawlOnce(s *site, base, who string, round int) (crawlRun, er
 }
 
 // crawlBench runs every crawler on the same site, alternated round by
-// round, and writes the table.
-func crawlBench(w io.Writer, e *crawlEnv, s *site, rounds int) (map[string][]crawlRun, error) {
+// round, then warcPairs more pairs of `winnow crawl` and `winnow crawl
+// --warc`, and writes the table and the archive's overhead. With plainOnly
+// set only winnow runs (the archive's overhead alone).
+func crawlBench(w io.Writer, e *crawlEnv, s *site, rounds, warcPairs int, plainOnly bool) (map[string][]crawlRun, error) {
 	base, stop, err := s.serve()
 	if err != nil {
 		return nil, err
 	}
 	defer stop()
 	who := []string{"winnow crawl", "winnow crawl --warc", "colly fetch-only"}
-	if e.haveScrapy {
+	if plainOnly {
+		who = who[:2]
+	} else if e.haveScrapy {
 		who = append(who, "Scrapy fetch-only")
 	}
 	runs := map[string][]crawlRun{}
+	crawl := func(c string, round int) error {
+		r, err := e.crawlOnce(s, base, c, round)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "  round %d  %-18s %6d pages  %6.1f pages/s  %5.2f ms CPU/page  %6.1f MiB\n",
+			round+1, c, r.fetched, r.rate(), 1000*r.cpuPerPage(), r.rssMiB())
+		runs[c] = append(runs[c], r)
+		return nil
+	}
 	for round := range rounds {
 		for _, c := range who {
-			r, err := e.crawlOnce(s, base, c, round)
-			if err != nil {
+			if err := crawl(c, round); err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(os.Stderr, "  round %d  %-18s %6d pages  %6.1f pages/s  %5.2f ms CPU/page  %6.1f MiB\n",
-				round+1, c, r.fetched, r.rate(), 1000*r.cpuPerPage(), r.rssMiB())
-			runs[c] = append(runs[c], r)
 		}
 	}
-	fmt.Fprintln(w, "| crawler | pages fetched | pages/s | CPU ms/page | peak RSS MiB |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	// The extra pairs alternate which crawl goes first, so that a load
+	// rising or falling through the run does not favour one side.
+	for i := range warcPairs {
+		pair := []string{"winnow crawl --warc", "winnow crawl"}
+		if i%2 == 1 {
+			pair[0], pair[1] = pair[1], pair[0]
+		}
+		for _, c := range pair {
+			if err := crawl(c, rounds+i); err != nil {
+				return nil, err
+			}
+		}
+	}
+	fmt.Fprintln(w, "| crawler | runs | pages fetched | pages/s | CPU ms/page | peak RSS MiB |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
 	for _, c := range who {
 		rs := runs[c]
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", c,
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s |\n", c, len(rs),
 			spread(rs, func(r crawlRun) float64 { return float64(r.fetched) }, "%.0f"),
 			spread(rs, crawlRun.rate, "%.1f"),
 			spread(rs, func(r crawlRun) float64 { return 1000 * r.cpuPerPage() }, "%.2f"),
 			spread(rs, crawlRun.rssMiB, "%.1f"))
 	}
 	fmt.Fprintln(w)
+	writeWarcOverhead(w, runs["winnow crawl"], runs["winnow crawl --warc"], rounds, warcPairs)
+	if plainOnly {
+		return runs, nil
+	}
 	ratio := func(peer string) {
 		if len(runs[peer]) == 0 {
 			return
 		}
 		var rs []float64
-		for i := range runs["winnow crawl"] {
+		for i := range rounds {
 			rs = append(rs, runs["winnow crawl"][i].rate()/runs[peer][i].rate())
 		}
 		fmt.Fprintf(w, "- winnow ÷ %s, pages/s in the same round: %s\n", peer, fspread(rs, "%.2f"))
 	}
-	var overhead []float64
-	for i := range runs["winnow crawl"] {
-		overhead = append(overhead, 100*(1-runs["winnow crawl --warc"][i].rate()/runs["winnow crawl"][i].rate()))
-	}
-	fmt.Fprintf(w, "- WARC archive overhead (`--warc`), pages/s lost against `winnow crawl` in the same round: %s %% (target ≤ 15 %%)\n", fspread(overhead, "%.1f"))
 	ratio("colly fetch-only")
 	ratio("Scrapy fetch-only")
 	if !e.haveScrapy {
 		fmt.Fprintln(w, "- Scrapy: not measured (no python3 here imports scrapy; Debian package python3-scrapy)")
 	}
 	return runs, nil
+}
+
+// warcOverhead is the archive's cost in the pairs of crawls run back to
+// back: pages/s lost by `--warc` in each pair and their median, and the
+// CPU per page both ways (medians).
+type warcOverhead struct {
+	perPair               []float64 // % of pages/s lost
+	median                float64
+	plainCPU, warcCPU     float64 // ms/page
+	cpuMedian, cpuPerPair []float64
+}
+
+func measureWarcOverhead(plain, warc []crawlRun) warcOverhead {
+	var o warcOverhead
+	var pc, wc []float64
+	for i := range min(len(plain), len(warc)) {
+		o.perPair = append(o.perPair, 100*(1-warc[i].rate()/plain[i].rate()))
+		pc = append(pc, 1000*plain[i].cpuPerPage())
+		wc = append(wc, 1000*warc[i].cpuPerPage())
+		o.cpuPerPair = append(o.cpuPerPair, 1000*(warc[i].cpuPerPage()-plain[i].cpuPerPage()))
+	}
+	o.median, o.plainCPU, o.warcCPU = median(o.perPair), median(pc), median(wc)
+	return o
+}
+
+// writeWarcOverhead writes the archive's overhead lines: each pair's, the
+// median against the target, and the CPU per page as an extra figure.
+func writeWarcOverhead(w io.Writer, plain, warc []crawlRun, rounds, extra int) {
+	o := measureWarcOverhead(plain, warc)
+	if len(o.perPair) == 0 {
+		return
+	}
+	how := fmt.Sprintf("%d pairs of crawls run back to back", len(o.perPair))
+	if rounds > 0 && extra > 0 {
+		how = fmt.Sprintf("%d pairs of crawls run back to back (the %d rounds above, then %d more pairs alternating which runs first)", len(o.perPair), rounds, extra)
+	}
+	fmt.Fprintf(w, "- WARC archive overhead (`--warc`), pages/s lost against `winnow crawl` in %s: %s %%; median **%.1f %%** (target ≤ 15 %%)\n",
+		how, joinf(o.perPair, "%.1f"), o.median)
+	fmt.Fprintf(w, "- CPU per page in the same pairs (medians): `winnow crawl` %.2f ms, `--warc` %.2f ms; `--warc` − `winnow crawl` per pair: %s ms\n",
+		o.plainCPU, o.warcCPU, joinf(o.cpuPerPair, "%+.2f"))
+}
+
+func median(vs []float64) float64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	s := slices.Clone(vs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func joinf(vs []float64, format string) string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, fmt.Sprintf(format, v))
+	}
+	return strings.Join(out, ", ")
 }
 
 // spread formats the values of runs as "lo–hi" (one run: the value).

@@ -38,6 +38,7 @@ type options struct {
 	out         string
 	rounds      int
 	crawlRounds int
+	warcPairs   int
 	articles    int
 	large       int
 	parallel    int
@@ -68,6 +69,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "", "also write the results to this Markdown file")
 	flag.IntVar(&o.rounds, "rounds", 3, "timed in-process passes over the benchmark pages per extractor; the median is reported")
 	flag.IntVar(&o.crawlRounds, "crawl-rounds", 2, "rounds of the crawl comparison (each runs every crawler once)")
+	flag.IntVar(&o.warcPairs, "warc-pairs", 3, "pairs of `winnow crawl` and `winnow crawl --warc` run back to back after the rounds, for the archive's overhead (each round is a pair too)")
 	flag.IntVar(&o.articles, "articles", 2000, "articles of the generated site")
 	flag.IntVar(&o.large, "large", 0, "also crawl a site of this many articles with winnow once, for the RSS growth check (0: skip)")
 	flag.IntVar(&o.parallel, "parallel", 8, "concurrent requests of every crawler")
@@ -75,10 +77,10 @@ func main() {
 	flag.IntVar(&o.procRuns, "proc-runs", 10, "runs of each whole-process measurement; the median wall time is reported")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile of winnow's first crawl to this file (winnow crawl --cpuprofile)")
 	flag.BoolVar(&o.skipExtract, "skip-extract", false, "skip part (a), the in-process extractor table")
-	flag.StringVar(&o.only, "only", "", "run only these parts, e.g. a or a,c (default: all); reclean: only the reclean ÷ clean --out comparison of part b")
+	flag.StringVar(&o.only, "only", "", "run only these parts, e.g. a or a,c (default: all); reclean: only the reclean ÷ clean --out comparison of part b; warc: only the archive's overhead (winnow's crawls of part b, rounds and pairs)")
 	flag.Parse()
-	if o.rounds < 1 || o.crawlRounds < 1 || o.articles < perSection || o.procRuns < 1 {
-		fmt.Fprintln(os.Stderr, "bench: -rounds, -crawl-rounds and -proc-runs must be at least 1, -articles at least", perSection)
+	if o.rounds < 1 || o.crawlRounds < 1 || o.articles < perSection || o.procRuns < 1 || o.warcPairs < 0 {
+		fmt.Fprintln(os.Stderr, "bench: -rounds, -crawl-rounds and -proc-runs must be at least 1, -warc-pairs at least 0, -articles at least", perSection)
 		os.Exit(2)
 	}
 	var buf bytes.Buffer
@@ -168,7 +170,7 @@ func run(o options, w io.Writer) error {
 		target(fmt.Sprintf("`winnow clean --out` over the %d pages as a whole process ÷ readeck go-readability alone in process, wall ≤ 1.2: %.2f", figs[0].pages, r), r <= 1.2)
 		done()
 	}
-	if part("b") || part("reclean") {
+	if part("b") || part("reclean") || part("warc") {
 		if err := crawlPart(w, o, runEnv{bin: bin, self: self, python: python, scrapyOK: scrapyOK, repo: repo, dataset: dataset, golden: golden, work: work}, target); err != nil {
 			return err
 		}
@@ -192,7 +194,7 @@ func run(o options, w io.Writer) error {
 
 // finish writes the targets against this run and the run's duration.
 func finish(w io.Writer, targets []string, started time.Time) error {
-	fmt.Fprintln(w, "\n## Targets (issue 10) against this run")
+	fmt.Fprintln(w, "\n## Targets against this run")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, strings.Join(targets, "\n"))
 	fmt.Fprintf(w, "\nThe whole run took %.0f s.\n", time.Since(started).Seconds())
@@ -210,7 +212,9 @@ type runEnv struct {
 // comparison alone.
 func crawlPart(w io.Writer, o options, e runEnv, target func(string, bool)) error {
 	bin, self, python, scrapyOK, repo, dataset, golden, work := e.bin, e.self, e.python, e.scrapyOK, e.repo, e.dataset, e.golden, e.work
-	onlyReclean := o.only != "" && !slices.Contains(strings.Split(o.only, ","), "b")
+	only := strings.Split(o.only, ",")
+	onlyReclean := o.only != "" && !slices.Contains(only, "b") && slices.Contains(only, "reclean")
+	onlyWarc := o.only != "" && !slices.Contains(only, "b") && !onlyReclean
 	fmt.Fprintln(w, "\n## (b) Crawl of a generated loopback site")
 	fmt.Fprintln(w)
 	done := timeIt("load site templates")
@@ -231,14 +235,27 @@ func crawlPart(w io.Writer, o options, e runEnv, target func(string, bool)) erro
 		defer done()
 		return archiveBench(w, env, small, o.crawlRounds)
 	}
-	fmt.Fprintf(w, "%d articles made from %d real pages (%s), %d section pages and a front page; parallel %d, no delay, depth %d, robots.txt obeyed, %d rounds with the crawlers alternated. winnow crawls with `--article '%s'` and cleans and writes every article (fresh output and state each time); the peers only fetch and extract links. Pages are counted by the site (robots.txt excluded); CPU time and peak RSS come from each process's rusage, wall time from start to exit.\n\n",
-		o.articles, len(tpls), sizes(small), small.sections, o.parallel, o.depth, o.crawlRounds, articlePattern)
+	if onlyWarc {
+		fmt.Fprintf(w, "%d articles made from %d real pages (%s), %d section pages and a front page; parallel %d, no delay, depth %d, robots.txt obeyed; `winnow crawl` and `winnow crawl --warc` in %d rounds and %d more pairs run back to back, with `--article '%s'`, cleaning and writing every article (fresh output and state each time). Pages are counted by the site (robots.txt excluded); CPU time and peak RSS come from each process's rusage, wall time from start to exit.\n\n",
+			o.articles, len(tpls), sizes(small), small.sections, o.parallel, o.depth, o.crawlRounds, o.warcPairs, articlePattern)
+		done = timeIt("WARC archive overhead")
+		runs, err := crawlBench(w, env, small, o.crawlRounds, o.warcPairs, true)
+		if err != nil {
+			return err
+		}
+		done()
+		warcTarget(runs, target)
+		return nil
+	}
+	fmt.Fprintf(w, "%d articles made from %d real pages (%s), %d section pages and a front page; parallel %d, no delay, depth %d, robots.txt obeyed, %d rounds with the crawlers alternated, then %d more pairs of `winnow crawl` and `winnow crawl --warc` for the archive's overhead. winnow crawls with `--article '%s'` and cleans and writes every article (fresh output and state each time); the peers only fetch and extract links. Pages are counted by the site (robots.txt excluded); CPU time and peak RSS come from each process's rusage, wall time from start to exit.\n\n",
+		o.articles, len(tpls), sizes(small), small.sections, o.parallel, o.depth, o.crawlRounds, o.warcPairs, articlePattern)
 	done = timeIt("crawl comparison")
-	runs, err := crawlBench(w, env, small, o.crawlRounds)
+	runs, err := crawlBench(w, env, small, o.crawlRounds, o.warcPairs, false)
 	if err != nil {
 		return err
 	}
 	done()
+	warcTarget(runs, target)
 	fmt.Fprintln(w, "\n### Rebuilding the documents: `winnow reclean` against `winnow clean --out`")
 	fmt.Fprintln(w)
 	done = timeIt("reclean comparison")
@@ -255,14 +272,14 @@ func crawlPart(w io.Writer, o options, e runEnv, target func(string, bool)) erro
 			continue
 		}
 		var rs []float64
-		for i := range runs["winnow crawl"] {
+		for i := range runs[c.peer] {
 			rs = append(rs, runs["winnow crawl"][i].rate()/runs[c.peer][i].rate())
 		}
 		slices.Sort(rs)
 		med := rs[len(rs)/2]
 		target(fmt.Sprintf("winnow crawl ÷ %s pages/s ≥ %.2f (median round): %.2f", c.peer, c.min, med), med >= c.min)
 	}
-	target(fmt.Sprintf("winnow crawl peak RSS ≤ 60 MiB at %d articles (highest round): %.1f MiB", o.articles, smallRSS), smallRSS <= 60)
+	target(fmt.Sprintf("winnow crawl peak RSS ≤ 60 MiB at %d articles (highest of %d runs): %.1f MiB", o.articles, len(runs["winnow crawl"]), smallRSS), smallRSS <= 60)
 	if o.large > 0 {
 		done = timeIt("large crawl")
 		large := newSite(o.large, tpls, titles)
@@ -283,6 +300,12 @@ func crawlPart(w io.Writer, o options, e runEnv, target func(string, bool)) erro
 	}
 
 	return nil
+}
+
+// warcTarget adds the archive's overhead target: the median of the pairs.
+func warcTarget(runs map[string][]crawlRun, target func(string, bool)) {
+	o := measureWarcOverhead(runs["winnow crawl"], runs["winnow crawl --warc"])
+	target(fmt.Sprintf("WARC archive overhead on crawl pages/s ≤ 15 %% (median of %d pairs): %.1f %%", len(o.perPair), o.median), o.median <= 15)
 }
 
 // serveSite serves the generated site until interrupted, for profiling a

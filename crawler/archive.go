@@ -22,7 +22,8 @@ import (
 // Archiver keeps the raw HTTP exchanges of a crawl (archive.Writer, a
 // WARC writer). Archive is called once per response whose body was read
 // to its end, from the fetching goroutine, possibly from several at once.
-// body is the body as received: still content-encoded, transfer-decoded.
+// body is the body as received: still content-encoded, transfer-decoded;
+// it is only read during the call (its memory is reused afterwards).
 // A 304 is archived as a revisit of the response record origID (written at
 // origDate); origID is "" when unknown. It returns the ID of the record
 // holding the response.
@@ -50,6 +51,10 @@ type archiveTap struct {
 	log   *slog.Logger
 	calls sync.Map // call number -> *archiveCall
 	next  atomic.Uint64
+	// bufs holds body copies (*bytes.Buffer) for reuse: a copy is only
+	// needed until its exchange is archived, and growing a fresh buffer
+	// for every page allocated more than the archive itself.
+	bufs sync.Pool
 }
 
 // archiveCall is one fetch (its retries and redirects included).
@@ -116,9 +121,24 @@ func (t *archiveTap) RoundTrip(req *http.Request) (*http.Response, error) {
 		return res, err
 	}
 	tb.res, tb.body = res, res.Body
+	tb.buf, _ = t.bufs.Get().(*bytes.Buffer)
+	if tb.buf == nil {
+		tb.buf = new(bytes.Buffer)
+	}
+	tb.buf.Reset()
+	if n := res.ContentLength; n > 0 && n <= maxTapGrow {
+		tb.buf.Grow(int(n))
+	}
 	res.Body = tb
 	return res, nil
 }
+
+// maxTapGrow bounds the size announced by Content-Length that a copy is
+// grown to before the body is read; maxTapPooled the copies kept for reuse.
+const (
+	maxTapGrow   = 8 << 20
+	maxTapPooled = 4 << 20
+)
 
 // tapBody copies the body as it is read and archives the exchange when the
 // read reaches its end. A body closed before its end (too large, aborted) is
@@ -131,21 +151,39 @@ type tapBody struct {
 	body io.ReadCloser
 	date time.Time
 	ip   string
-	buf  bytes.Buffer
-	done bool
+
+	mu  sync.Mutex    // a Close may come while a Read is under way
+	buf *bytes.Buffer // nil once archived or closed
 }
 
 func (b *tapBody) Read(p []byte) (int, error) {
 	n, err := b.body.Read(p)
-	b.buf.Write(p[:n])
-	if errors.Is(err, io.EOF) && !b.done {
-		b.done = true
-		b.archive()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf != nil {
+		b.buf.Write(p[:n])
+		if errors.Is(err, io.EOF) {
+			b.archive()
+			b.release()
+		}
 	}
 	return n, err
 }
 
-func (b *tapBody) Close() error { return b.body.Close() }
+func (b *tapBody) Close() error {
+	b.mu.Lock()
+	b.release()
+	b.mu.Unlock()
+	return b.body.Close()
+}
+
+// release hands the copy back for reuse; b.mu is held.
+func (b *tapBody) release() {
+	if b.buf != nil && b.buf.Cap() <= maxTapPooled {
+		b.tap.bufs.Put(b.buf)
+	}
+	b.buf = nil
+}
 
 func (b *tapBody) archive() {
 	var orig warcRef
