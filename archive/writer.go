@@ -67,8 +67,12 @@ type Writer struct {
 	prefix string
 	host   string
 	log    *slog.Logger
-	// scratch holds *scratch: one Write's buffers and gzip writer.
-	scratch sync.Pool
+	// scratch holds the *scratch of Writes done: their buffers and gzip
+	// writers, kept for the next ones. A channel rather than a sync.Pool,
+	// which drops them when unused through a garbage collection: a crawl
+	// collects every ten pages or so, and a new gzip writer allocates some
+	// 800 KB.
+	scratch chan *scratch
 
 	randMu sync.Mutex
 	rand   *bufio.Reader // random bytes of record IDs
@@ -98,7 +102,8 @@ func Open(opts Options) (*Writer, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", opts.Dir, err)
 	}
-	w := &Writer{opts: opts, log: opts.Log.With("component", "archive"), rand: bufio.NewReaderSize(rand.Reader, 64*16)}
+	w := &Writer{opts: opts, log: opts.Log.With("component", "archive"), rand: bufio.NewReaderSize(rand.Reader, 64*16),
+		scratch: make(chan *scratch, maxScratch)}
 	w.prefix = unsafeName.ReplaceAllString(opts.Job, "_")
 	if w.prefix == "" {
 		w.prefix = "winnow"
@@ -117,6 +122,10 @@ func Open(opts Options) (*Writer, error) {
 // CPU per page than level 3 for files some 6 % larger, and level 3 took
 // about a third of the standard library's default level's time.
 const gzipLevel = gzip.BestSpeed
+
+// maxScratch is how many Writes' buffers and gzip writers are kept: as
+// many as a crawl writes at once, as a rule.
+const maxScratch = 16
 
 // maxPooledBuf bounds the buffers kept for reuse: one very large page's
 // buffer is left to the garbage collector.
@@ -171,8 +180,10 @@ func (w *Writer) Write(x Exchange) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("archive %s: %w", uri, err)
 	}
-	s, _ := w.scratch.Get().(*scratch)
-	if s == nil {
+	var s *scratch
+	select {
+	case s = <-w.scratch:
+	default:
 		s = new(scratch)
 	}
 	defer w.putScratch(s)
@@ -248,8 +259,12 @@ type scratch struct {
 }
 
 func (w *Writer) putScratch(s *scratch) {
-	if s.out.Cap() <= maxPooledBuf && s.head.Cap() <= maxPooledBuf {
-		w.scratch.Put(s)
+	if s.out.Cap() > maxPooledBuf || s.head.Cap() > maxPooledBuf {
+		return
+	}
+	select {
+	case w.scratch <- s:
+	default:
 	}
 }
 

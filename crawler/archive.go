@@ -51,10 +51,17 @@ type archiveTap struct {
 	log   *slog.Logger
 	calls sync.Map // call number -> *archiveCall
 	next  atomic.Uint64
-	// bufs holds body copies (*bytes.Buffer) for reuse: a copy is only
-	// needed until its exchange is archived, and growing a fresh buffer
-	// for every page allocated more than the archive itself.
-	bufs sync.Pool
+	// bufs holds body copies for reuse: a copy is only needed until its
+	// exchange is archived, and growing a fresh buffer for every page
+	// allocated more than the archive itself. A channel, not a sync.Pool,
+	// which drops what a garbage collection finds unused.
+	bufs chan *bytes.Buffer
+}
+
+// newArchiveTap returns a tap handing exchanges to arch; parallel is how
+// many requests the crawl makes at once (body copies kept for reuse).
+func newArchiveTap(arch Archiver, log *slog.Logger, parallel int) *archiveTap {
+	return &archiveTap{arch: arch, log: log, bufs: make(chan *bytes.Buffer, max(parallel, 1)*2)}
 }
 
 // archiveCall is one fetch (its retries and redirects included).
@@ -121,11 +128,12 @@ func (t *archiveTap) RoundTrip(req *http.Request) (*http.Response, error) {
 		return res, err
 	}
 	tb.res, tb.body = res, res.Body
-	tb.buf, _ = t.bufs.Get().(*bytes.Buffer)
-	if tb.buf == nil {
+	select {
+	case tb.buf = <-t.bufs:
+		tb.buf.Reset()
+	default:
 		tb.buf = new(bytes.Buffer)
 	}
-	tb.buf.Reset()
 	if n := res.ContentLength; n > 0 && n <= maxTapGrow {
 		tb.buf.Grow(int(n))
 	}
@@ -180,7 +188,10 @@ func (b *tapBody) Close() error {
 // release hands the copy back for reuse; b.mu is held.
 func (b *tapBody) release() {
 	if b.buf != nil && b.buf.Cap() <= maxTapPooled {
-		b.tap.bufs.Put(b.buf)
+		select {
+		case b.tap.bufs <- b.buf:
+		default:
+		}
 	}
 	b.buf = nil
 }

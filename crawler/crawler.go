@@ -217,7 +217,7 @@ func New(opts Options, store Store, m *metrics.Metrics, log *slog.Logger) (*Craw
 	}
 	c.robotsCache.hosts = make(map[string]*robotsEntry)
 	if opts.Archive != nil {
-		c.tap = &archiveTap{arch: opts.Archive, log: c.log}
+		c.tap = newArchiveTap(opts.Archive, c.log, opts.Parallel)
 	}
 	c.retries = max(c.retries, 0)
 	if !opts.AllowPrivate {
