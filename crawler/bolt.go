@@ -3,7 +3,6 @@ package crawler
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,15 +14,24 @@ import (
 
 // Bucket layout: one top-level bucket per job ("job/<name>") holding
 //
-//	pages    url -> Record (JSON), kept across runs
-//	seen     url -> empty, the visited set of the run in progress
-//	frontier seq (8 bytes, big endian) -> Item (JSON)
+//	records  urlKey(url) -> Record (compact: see encodeRecord), kept across runs
+//	visited  urlKey(url) -> empty, the visited set of the run in progress
+//	frontier seq (8 bytes, big endian) -> Item (compact: see encodeItem)
 //	meta     "active" while a run is unfinished
+//
+// State files written by older versions keyed the records and the visited
+// set by the URL itself, with JSON values, in "pages" and "seen". Both are
+// still read: "pages" when "records" has no record of a URL (a record
+// moves to "records" when it is next written), "seen" when resuming a run
+// an older version began (FinishRun drops it). JSON frontier items are
+// read too.
 var (
-	bucketPages    = []byte("pages")
-	bucketSeen     = []byte("seen")
+	bucketRecords  = []byte("records")
+	bucketVisited  = []byte("visited")
 	bucketFrontier = []byte("frontier")
 	bucketMeta     = []byte("meta")
+	bucketPages    = []byte("pages") // older files: url -> Record (JSON)
+	bucketSeen     = []byte("seen")  // older files: url -> empty
 	keyActive      = []byte("active")
 )
 
@@ -64,21 +72,60 @@ func (s *BoltStore) Close() error { return s.db.Close() }
 
 func jobBucket(job string) []byte { return []byte("job/" + job) }
 
-// jobTx returns the job's bucket and its sub-buckets, creating them.
-func jobTx(tx *bolt.Tx, job string) (map[string]*bolt.Bucket, error) {
+// jobBuckets are a job's buckets in one transaction.
+type jobBuckets struct {
+	records, visited, frontier, meta *bolt.Bucket
+	// An older version's buckets, nil when the file has none.
+	oldPages, oldSeen *bolt.Bucket
+}
+
+// jobTx returns the job's buckets, creating them.
+func jobTx(tx *bolt.Tx, job string) (*jobBuckets, error) {
 	jb, err := tx.CreateBucketIfNotExists(jobBucket(job))
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]*bolt.Bucket, 4)
-	for _, name := range [][]byte{bucketPages, bucketSeen, bucketFrontier, bucketMeta} {
-		b, err := jb.CreateBucketIfNotExists(name)
-		if err != nil {
+	b := &jobBuckets{oldPages: jb.Bucket(bucketPages), oldSeen: jb.Bucket(bucketSeen)}
+	for _, p := range []struct {
+		name []byte
+		dst  **bolt.Bucket
+	}{{bucketRecords, &b.records}, {bucketVisited, &b.visited}, {bucketFrontier, &b.frontier}, {bucketMeta, &b.meta}} {
+		if *p.dst, err = jb.CreateBucketIfNotExists(p.name); err != nil {
 			return nil, err
 		}
-		out[string(name)] = b
 	}
-	return out, nil
+	// Items are appended in key order and taken from the front: full
+	// pages, not the half-full ones a split leaves by default.
+	b.frontier.FillPercent = 1
+	return b, nil
+}
+
+// record returns the stored value of url (key: urlKey(url)), nil if none.
+func (b *jobBuckets) record(key []byte, url string) []byte {
+	if b.records != nil {
+		if v := b.records.Get(key); v != nil {
+			return v
+		}
+	}
+	if b.oldPages != nil {
+		return b.oldPages.Get([]byte(url))
+	}
+	return nil
+}
+
+// putRecord stores rec for url, moving it out of an older version's bucket.
+func (b *jobBuckets) putRecord(key []byte, url string, rec *Record) error {
+	v, err := encodeRecord(rec)
+	if err != nil {
+		return err
+	}
+	if err := b.records.Put(key, v); err != nil {
+		return err
+	}
+	if b.oldPages != nil {
+		return b.oldPages.Delete([]byte(url))
+	}
+	return nil
 }
 
 // BeginRun starts or resumes the job's run.
@@ -88,12 +135,12 @@ func (s *BoltStore) BeginRun(ctx context.Context, job string) (resumed bool, que
 		if err != nil {
 			return err
 		}
-		if b["meta"].Get(keyActive) != nil {
+		if b.meta.Get(keyActive) != nil {
 			resumed = true
-			queued = b["frontier"].Stats().KeyN
+			queued = b.frontier.Stats().KeyN
 			return nil
 		}
-		return b["meta"].Put(keyActive, []byte(time.Now().UTC().Format(time.RFC3339)))
+		return b.meta.Put(keyActive, []byte(time.Now().UTC().Format(time.RFC3339)))
 	})
 	if err != nil {
 		return false, 0, fmt.Errorf("begin run of %s: %w", job, err)
@@ -101,26 +148,21 @@ func (s *BoltStore) BeginRun(ctx context.Context, job string) (resumed bool, que
 	return resumed, queued, nil
 }
 
-func enqueue(b map[string]*bolt.Bucket, items []Item) (int, error) {
+func enqueue(b *jobBuckets, items []Item) (int, error) {
 	added := 0
-	seen, front := b["seen"], b["frontier"]
 	for _, it := range items {
-		k := []byte(it.URL)
-		if seen.Get(k) != nil {
+		k := urlKey(it.URL)
+		if b.visited.Get(k) != nil || (b.oldSeen != nil && b.oldSeen.Get([]byte(it.URL)) != nil) {
 			continue
 		}
-		if err := seen.Put(k, []byte{}); err != nil {
+		if err := b.visited.Put(k, []byte{}); err != nil {
 			return added, err
 		}
-		seq, err := front.NextSequence()
+		seq, err := b.frontier.NextSequence()
 		if err != nil {
 			return added, err
 		}
-		v, err := json.Marshal(it)
-		if err != nil {
-			return added, err
-		}
-		if err := front.Put(seqKey(seq), v); err != nil {
+		if err := b.frontier.Put(seqKey(seq), encodeItem(it)); err != nil {
 			return added, err
 		}
 		added++
@@ -165,8 +207,8 @@ func (s *BoltStore) Frontier(ctx context.Context, job string, after uint64, n in
 		}
 		c := front.Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(items) < n; k, v = c.Next() {
-			var it Item
-			if err := json.Unmarshal(v, &it); err != nil {
+			it, err := decodeItem(v)
+			if err != nil {
 				return fmt.Errorf("frontier item %x: %w", k, err)
 			}
 			it.Seq = binary.BigEndian.Uint64(k)
@@ -188,21 +230,19 @@ func (s *BoltStore) Done(ctx context.Context, job string, it Item, rec *Record, 
 		if err != nil {
 			return err
 		}
-		if err := b["frontier"].Delete(seqKey(it.Seq)); err != nil {
+		if err := b.frontier.Delete(seqKey(it.Seq)); err != nil {
 			return err
 		}
 		if rec != nil {
-			if old := b["pages"].Get([]byte(it.URL)); old != nil && rec.OutputID == "" {
-				var o Record
-				if json.Unmarshal(old, &o) == nil {
-					rec.OutputID = o.OutputID
+			key := urlKey(it.URL)
+			if rec.OutputID == "" {
+				if old := b.record(key, it.URL); old != nil {
+					if o, err := decodeRecord(old); err == nil {
+						rec.OutputID = o.OutputID
+					}
 				}
 			}
-			v, err := json.Marshal(rec)
-			if err != nil {
-				return err
-			}
-			if err := b["pages"].Put([]byte(it.URL), v); err != nil {
+			if err := b.putRecord(key, it.URL, rec); err != nil {
 				return err
 			}
 		}
@@ -224,16 +264,15 @@ func (s *BoltStore) Record(ctx context.Context, job, url string) (Record, bool, 
 		if jb == nil {
 			return nil
 		}
-		pages := jb.Bucket(bucketPages)
-		if pages == nil {
-			return nil
-		}
-		v := pages.Get([]byte(url))
+		b := jobBuckets{records: jb.Bucket(bucketRecords), oldPages: jb.Bucket(bucketPages)}
+		v := b.record(urlKey(url), url)
 		if v == nil {
 			return nil
 		}
 		ok = true
-		return json.Unmarshal(v, &rec)
+		var err error
+		rec, err = decodeRecord(v)
+		return err
 	})
 	if err != nil {
 		return Record{}, false, fmt.Errorf("read state of %s: %w", url, err)
@@ -249,17 +288,14 @@ func (s *BoltStore) SetOutputID(ctx context.Context, job, url, id string) error 
 			return err
 		}
 		var rec Record
-		if v := b["pages"].Get([]byte(url)); v != nil {
-			if err := json.Unmarshal(v, &rec); err != nil {
+		key := urlKey(url)
+		if v := b.record(key, url); v != nil {
+			if rec, err = decodeRecord(v); err != nil {
 				return err
 			}
 		}
 		rec.OutputID = id
-		v, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		return b["pages"].Put([]byte(url), v)
+		return b.putRecord(key, url, &rec)
 	})
 	if err != nil {
 		return fmt.Errorf("set output id of %s: %w", url, err)
@@ -267,14 +303,21 @@ func (s *BoltStore) SetOutputID(ctx context.Context, job, url, id string) error 
 	return nil
 }
 
-// FinishRun forgets the run's visited set and frontier.
+// FinishRun forgets the run's visited set and frontier (and an older
+// version's records bucket once all its records have moved).
 func (s *BoltStore) FinishRun(ctx context.Context, job string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		jb := tx.Bucket(jobBucket(job))
 		if jb == nil {
 			return nil
 		}
-		for _, name := range [][]byte{bucketSeen, bucketFrontier} {
+		drop := [][]byte{bucketVisited, bucketSeen, bucketFrontier}
+		if p := jb.Bucket(bucketPages); p != nil {
+			if k, _ := p.Cursor().First(); k == nil {
+				drop = append(drop, bucketPages)
+			}
+		}
+		for _, name := range drop {
 			if err := jb.DeleteBucket(name); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
 				return err
 			}
