@@ -562,8 +562,8 @@ func (c *Crawler) handle(ctx context.Context, col *colly.Collector, it Item, emi
 			}
 		}
 		if follow && tree != nil {
-			raw, feeds := pageLinks(tree, st.final)
-			links = c.links(raw, it.Depth+1)
+			var feeds []string
+			links, feeds = c.pageItems(tree, st.final, it.Depth+1)
 			if !article || c.sources[it.URL] {
 				// First: a feed also linked as a page is read as a feed.
 				links = append(c.announcedFeeds(feeds, it.Depth), links...)
@@ -624,17 +624,25 @@ func (c *Crawler) emitPage(ctx context.Context, emit func(context.Context, Page)
 	return err
 }
 
-// links normalises and scopes the links of a page.
-func (c *Crawler) links(raw []string, depth int) []Item {
-	seen := make(map[string]bool, len(raw))
-	out := make([]Item, 0, len(raw))
-	for _, l := range raw {
-		n, err := Normalize(l)
-		if err != nil || seen[n] || !c.inScope(n) {
-			continue
+// pageItems returns the links of a page as frontier items at depth
+// (normalised, in scope, each once, in page order) and the feeds it
+// announces (resolved, not normalised).
+func (c *Crawler) pageItems(doc *html.Node, pageURL string, depth int) (links []Item, feeds []string) {
+	var seen map[string]bool
+	eachLink(doc, pageURL, func(u *url.URL, feed bool) {
+		if feed {
+			feeds = append(feeds, u.String())
+			return
+		}
+		n, host, ok := normalizeLink(u)
+		if !ok || seen[n] || !c.inScopeAt(n, host) {
+			return
+		}
+		if seen == nil {
+			seen = make(map[string]bool)
 		}
 		seen[n] = true
-		out = append(out, Item{URL: n, Depth: depth, Kind: KindPage})
-	}
-	return out
+		links = append(links, Item{URL: n, Depth: depth, Kind: KindPage})
+	})
+	return links, feeds
 }

@@ -32,26 +32,39 @@ func (c *Crawler) parse(body []byte, contentType string) (*html.Node, error) {
 // feed type), resolved against its <base href> or its URL, fragments
 // dropped. Links to a fragment of the page itself ("#top") are left out.
 func pageLinks(doc *html.Node, pageURL string) (links, feeds []string) {
+	eachLink(doc, pageURL, func(u *url.URL, feed bool) {
+		if feed {
+			feeds = append(feeds, u.String())
+		} else {
+			links = append(links, u.String())
+		}
+	})
+	return links, feeds
+}
+
+// eachLink calls f, in page order, with each link and announced feed of
+// pageLinks as a resolved URL, its fragment dropped; f may change it.
+func eachLink(doc *html.Node, pageURL string, f func(u *url.URL, feed bool)) {
 	base, err := url.Parse(pageURL)
 	if err != nil {
-		return nil, nil
+		return
 	}
 	if href, ok := baseHref(doc); ok {
 		if b, err := base.Parse(cleanHref(href)); err == nil {
 			base = b
 		}
 	}
-	resolve := func(href string) (string, bool) {
+	resolve := func(href string) (*url.URL, bool) {
 		href = cleanHref(href)
 		if strings.HasPrefix(href, "#") {
-			return "", false
+			return nil, false
 		}
 		u, err := base.Parse(href)
 		if err != nil {
-			return "", false
+			return nil, false
 		}
 		u.Fragment, u.RawFragment = "", ""
-		return u.String(), true
+		return u, true
 	}
 	for n := doc; n != nil; n = nextNode(n, doc) {
 		if n.Type != html.ElementNode {
@@ -61,7 +74,7 @@ func pageLinks(doc *html.Node, pageURL string) (links, feeds []string) {
 		case atom.A, atom.Area:
 			if href, ok := attrOf(n, "href"); ok {
 				if u, ok := resolve(href); ok {
-					links = append(links, u)
+					f(u, false)
 				}
 			}
 		case atom.Link:
@@ -72,12 +85,11 @@ func pageLinks(doc *html.Node, pageURL string) (links, feeds []string) {
 			}
 			if href, ok := attrOf(n, "href"); ok {
 				if u, ok := resolve(href); ok {
-					feeds = append(feeds, u)
+					f(u, true)
 				}
 			}
 		}
 	}
-	return links, feeds
 }
 
 // attrOf returns the value of n's attribute key (no namespace).

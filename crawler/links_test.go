@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"bytes"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -125,4 +126,50 @@ func TestPageTreeFromOptionsParse(t *testing.T) {
 			t.Errorf("%s: no Tree", u)
 		}
 	}
+}
+
+// FuzzPageItems holds the links of pageItems (normalizeLink: normalised
+// from the resolved URL in place when its host is plain) to what Normalize
+// makes of that URL written out, and the host the scope is checked against
+// to the normalised URL's own.
+func FuzzPageItems(f *testing.F) {
+	bases := []string{"https://news.example/section/3/", "http://News.Example:80/a/b.html?x=1", "https://[::1]:8443/dir/"}
+	for _, href := range []string{
+		"/section/1/", "2024/01/02/story.html", "../up", "?page=2", "", "#top", "//cdn.example/x.css",
+		"HTTP://Other.Example:80/A?utm_source=x&b=2&a=1#f", "https://h.example:443/", "http://h.example:/x",
+		"http://user:pw@h.example/", "http://h.example/a%2Fb", "http://h.example/a b", "http://h.example/ü",
+		"http://üñí.example/", "http://[fe80::1%25en0]:8080/", "http://h.example/?", "http://h.example?fbclid=1",
+		"mailto:a@news.example", "javascript:void(0)", "http:opaque", "https://h.example/a;b?c=%zz", "http://ex%41mple.com/",
+		"http://h.example/%2e%2e/x", "ftp://h.example/", "http://[::1]/", "http://1.2.3.4:80/", "HTTPS://H.EXAMPLE",
+	} {
+		for i := range bases {
+			f.Add(i, href)
+		}
+	}
+	f.Fuzz(func(t *testing.T, i int, href string) {
+		base, err := url.Parse(bases[(i%len(bases)+len(bases))%len(bases)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := base.Parse(cleanHref(href))
+		if err != nil {
+			return
+		}
+		u.Fragment, u.RawFragment = "", ""
+		want, wantErr := Normalize(u.String())
+		plain := plainHost(u.Host)
+		got, host, ok := normalizeLink(u)
+		if (wantErr == nil) != ok {
+			t.Fatalf("href %q (plain host %v): Normalize of the written-out URL: %v; normalizeLink ok %v", href, plain, wantErr, ok)
+		}
+		if wantErr != nil {
+			return
+		}
+		if got != want {
+			t.Fatalf("href %q (plain host %v): normalizeLink gives %q, Normalize %q", href, plain, got, want)
+		}
+		if want := hostOf(want); host != want {
+			t.Fatalf("href %q (plain host %v): host %q, the normalised URL's is %q", href, plain, host, want)
+		}
+	})
 }
