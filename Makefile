@@ -67,7 +67,7 @@ promtool:
 ## bench: one run, one table (bench/results.md): extractors in process, a
 ## crawl of a generated 2,000-article loopback site by winnow, colly and
 ## Scrapy, and whole-process start-up. BENCH_FLAGS passes flags to bench/
-## (e.g. BENCH_FLAGS='-crawl-rounds 3'; `cd bench && go run . -h` lists them).
+## (e.g. BENCH_FLAGS='-crawl-rounds 5'; `cd bench && go run . -h` lists them).
 ## -mod=mod: bench/ follows winnow's own dependencies as they change.
 bench: bench-deps
 	cd bench && $(GO) run -mod=mod . -repo $(CURDIR) -out results.md $(BENCH_FLAGS)

@@ -99,7 +99,7 @@ func crawlBench(w io.Writer, e *crawlEnv, s *site, rounds, warcPairs int, plainO
 		return nil
 	}
 	for round := range rounds {
-		for _, c := range who {
+		for _, c := range roundOrder(who, round) {
 			if err := crawl(c, round); err != nil {
 				return nil, err
 			}
@@ -209,6 +209,27 @@ func joinf(vs []float64, format string) string {
 		out = append(out, fmt.Sprintf(format, v))
 	}
 	return strings.Join(out, ", ")
+}
+
+// roundOrder returns the order in which round runs the crawlers of who
+// (winnow crawl, winnow crawl --warc, then colly and Scrapy when compared).
+// winnow crawl runs next to each crawler it is compared with in that
+// round (colly for the rate, --warc for the overhead), and which of each
+// pair runs first alternates from round to round, so that a change of the
+// machine's load between two runs does not always favour the same side.
+// Scrapy, the slowest by far, runs last.
+func roundOrder(who []string, round int) []string {
+	if len(who) < 3 { // winnow crawl and --warc alone
+		if round%2 == 1 {
+			return []string{who[1], who[0]}
+		}
+		return who
+	}
+	order := []string{who[2], who[0], who[1]} // colly, winnow, --warc
+	if round%2 == 1 {
+		order = []string{who[1], who[0], who[2]} // --warc, winnow, colly
+	}
+	return append(order, who[3:]...)
 }
 
 // spread formats the values of runs as "lo–hi" (one run: the value).

@@ -68,7 +68,7 @@ func main() {
 	flag.StringVar(&o.repo, "repo", "..", "winnow's repository (the binary is built from it, the pages read from its testdata)")
 	flag.StringVar(&o.out, "out", "", "also write the results to this Markdown file")
 	flag.IntVar(&o.rounds, "rounds", 3, "timed in-process passes over the benchmark pages per extractor; the median is reported")
-	flag.IntVar(&o.crawlRounds, "crawl-rounds", 2, "rounds of the crawl comparison (each runs every crawler once)")
+	flag.IntVar(&o.crawlRounds, "crawl-rounds", 3, "rounds of the crawl comparison (each runs every crawler once); the ratios' median round is the verdict")
 	flag.IntVar(&o.warcPairs, "warc-pairs", 3, "pairs of `winnow crawl` and `winnow crawl --warc` run back to back after the rounds, for the archive's overhead (each round is a pair too)")
 	flag.IntVar(&o.articles, "articles", 2000, "articles of the generated site")
 	flag.IntVar(&o.large, "large", 0, "also crawl a site of this many articles with winnow once, for the RSS growth check (0: skip)")
@@ -247,7 +247,7 @@ func crawlPart(w io.Writer, o options, e runEnv, target func(string, bool)) erro
 		warcTarget(runs, target)
 		return nil
 	}
-	fmt.Fprintf(w, "%d articles made from %d real pages (%s), %d section pages and a front page; parallel %d, no delay, depth %d, robots.txt obeyed, %d rounds with the crawlers alternated, then %d more pairs of `winnow crawl` and `winnow crawl --warc` for the archive's overhead. winnow crawls with `--article '%s'` and cleans and writes every article (fresh output and state each time); the peers only fetch and extract links. Pages are counted by the site (robots.txt excluded); CPU time and peak RSS come from each process's rusage, wall time from start to exit.\n\n",
+	fmt.Fprintf(w, "%d articles made from %d real pages (%s), %d section pages and a front page; parallel %d, no delay, depth %d, robots.txt obeyed, %d rounds (in each, winnow crawl runs between colly and `--warc`, which of the two going first flips every round, Scrapy last), then %d more pairs of `winnow crawl` and `winnow crawl --warc` for the archive's overhead. winnow crawls with `--article '%s'` and cleans and writes every article (fresh output and state each time); the peers only fetch and extract links. Pages are counted by the site (robots.txt excluded); CPU time and peak RSS come from each process's rusage, wall time from start to exit.\n\n",
 		o.articles, len(tpls), sizes(small), small.sections, o.parallel, o.depth, o.crawlRounds, o.warcPairs, articlePattern)
 	done = timeIt("crawl comparison")
 	runs, err := crawlBench(w, env, small, o.crawlRounds, o.warcPairs, false)
