@@ -63,21 +63,18 @@ type Options struct {
 // Archive may be called from many goroutines; records of one exchange are
 // adjacent in one file. After Close, Archive returns ErrClosed.
 type Writer struct {
-	opts   Options
-	prefix string
-	host   string
-	log    *slog.Logger
-	// scratch holds the *scratch of Writes done: their buffers and gzip
-	// writers, kept for the next ones. A channel rather than a sync.Pool,
-	// which drops them when unused through a garbage collection: a crawl
-	// collects every ten pages or so, and a new gzip writer allocates some
-	// 800 KB.
-	scratch chan *scratch
+	opts    Options
+	prefix  string
+	host    string
+	log     *slog.Logger
+	scratch sync.Pool // *scratch: a Write's small buffers
 
 	randMu sync.Mutex
 	rand   *bufio.Reader // random bytes of record IDs
 
 	mu     sync.Mutex // guards the fields below
+	gz     *gzip.Writer
+	out    bytes.Buffer // the compressed records of one exchange
 	closed bool
 	f      *os.File // the open file, nil between files
 	path   string   // its name, with OpenExt
@@ -102,8 +99,7 @@ func Open(opts Options) (*Writer, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open archive %s: %w", opts.Dir, err)
 	}
-	w := &Writer{opts: opts, log: opts.Log.With("component", "archive"), rand: bufio.NewReaderSize(rand.Reader, 64*16),
-		scratch: make(chan *scratch, maxScratch)}
+	w := &Writer{opts: opts, log: opts.Log.With("component", "archive"), rand: bufio.NewReaderSize(rand.Reader, 64*16)}
 	w.prefix = unsafeName.ReplaceAllString(opts.Job, "_")
 	if w.prefix == "" {
 		w.prefix = "winnow"
@@ -123,13 +119,9 @@ func Open(opts Options) (*Writer, error) {
 // about a third of the standard library's default level's time.
 const gzipLevel = gzip.BestSpeed
 
-// maxScratch is how many Writes' buffers and gzip writers are kept: as
-// many as a crawl writes at once, as a rule.
-const maxScratch = 16
-
-// maxPooledBuf bounds the buffers kept for reuse: one very large page's
-// buffer is left to the garbage collector.
-const maxPooledBuf = 4 << 20
+// maxKeptOut bounds the compressed-output buffer kept for the next
+// exchange.
+const maxKeptOut = 1 << 20
 
 // libMu serialises the calls into gowarc that create record options (the
 // warcinfo record's builder, the reader): each one writes a package
@@ -180,20 +172,16 @@ func (w *Writer) Write(x Exchange) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("archive %s: %w", uri, err)
 	}
-	var s *scratch
-	select {
-	case s = <-w.scratch:
-	default:
+	s, _ := w.scratch.Get().(*scratch)
+	if s == nil {
 		s = new(scratch)
 	}
-	defer w.putScratch(s)
-	s.out.Reset()
+	defer w.scratch.Put(s)
+	s.reset()
 	date := warcDate(x.Date)
 
-	// The request record, then the response (or revisit) record, each its
-	// own gzip member.
-	s.head.Reset()
-	requestHead(&s.head, x.Request)
+	// The request record, then the response (or revisit) record.
+	requestHead(&s.reqHead, x.Request)
 	f := gowarc.WarcFields{}
 	f.Set(gowarc.WarcType, gowarc.Request.String())
 	f.Set(gowarc.WarcTargetURI, uri)
@@ -201,12 +189,11 @@ func (w *Writer) Write(x Exchange) (string, error) {
 	f.Set(gowarc.ContentType, "application/http;msgtype=request")
 	f.SetId(gowarc.WarcConcurrentTo, respID)
 	f.SetId(gowarc.WarcRecordID, reqID)
-	if err := w.record(s, &f, s.head.Bytes(), nil, true); err != nil {
+	if err := recordHeader(&s.reqFields, &f, s.reqHead.Bytes(), nil, true); err != nil {
 		return "", fmt.Errorf("archive %s: %w", uri, err)
 	}
 
-	s.head.Reset()
-	if err := responseHead(&s.head, x.Response); err != nil {
+	if err := responseHead(&s.respHead, x.Response); err != nil {
 		return "", fmt.Errorf("archive %s: %w", uri, err)
 	}
 	respType := "response"
@@ -219,12 +206,14 @@ func (w *Writer) Write(x Exchange) (string, error) {
 		f.Set(gowarc.WarcIPAddress, x.IP)
 	}
 	f.SetId(gowarc.WarcRecordID, respID)
+	body := x.Body
 	if x.Response.StatusCode == http.StatusNotModified {
 		// A server-not-modified revisit: its block is the HTTP header
 		// alone, and a 304 has no payload to digest.
 		respType = "revisit"
+		body = nil
 		f.Set(gowarc.WarcType, gowarc.Revisit.String())
-		err = w.record(s, &f, s.head.Bytes(), nil, false, func(f *gowarc.WarcFields) {
+		err = recordHeader(&s.respFields, &f, s.respHead.Bytes(), nil, false, func(f *gowarc.WarcFields) {
 			f.Set(gowarc.WarcProfile, gowarc.ProfileServerNotModifiedV1_1)
 			f.SetId(gowarc.WarcRefersTo, x.RefersTo)
 			f.Set(gowarc.WarcRefersToTargetURI, uri)
@@ -233,12 +222,14 @@ func (w *Writer) Write(x Exchange) (string, error) {
 			}
 		})
 	} else {
-		err = w.record(s, &f, s.head.Bytes(), x.Body, true)
+		err = recordHeader(&s.respFields, &f, s.respHead.Bytes(), body, true)
 	}
 	if err != nil {
 		return "", fmt.Errorf("archive %s: %w", uri, err)
 	}
-	n, err := w.append(s.out.Bytes())
+	n, err := w.append(
+		[][]byte{s.reqFields.Bytes(), s.reqHead.Bytes(), crlfcrlf},
+		[][]byte{s.respFields.Bytes(), s.respHead.Bytes(), body, crlfcrlf})
 	if err != nil {
 		return "", fmt.Errorf("archive %s: %w", uri, err)
 	}
@@ -250,33 +241,28 @@ func (w *Writer) Write(x Exchange) (string, error) {
 	return respID, nil
 }
 
-// scratch is one Write's reusable memory: the compressed records of the
-// exchange, an HTTP header being written, the WARC header being written
-// and the gzip writer.
+// scratch is one Write's small buffers: the HTTP messages' headers and the
+// WARC headers of its two records.
 type scratch struct {
-	out, head, fields bytes.Buffer
-	gz                *gzip.Writer
+	reqHead, reqFields, respHead, respFields bytes.Buffer
 }
 
-func (w *Writer) putScratch(s *scratch) {
-	if s.out.Cap() > maxPooledBuf || s.head.Cap() > maxPooledBuf {
-		return
-	}
-	select {
-	case w.scratch <- s:
-	default:
-	}
+func (s *scratch) reset() {
+	s.reqHead.Reset()
+	s.reqFields.Reset()
+	s.respHead.Reset()
+	s.respFields.Reset()
 }
 
-// record appends one record to s.out as its own gzip member: the WARC
-// header fields f (the library's type, written as the library writes them)
-// with Content-Length and the block digest added, then the block, which is
+// recordHeader writes the version line and header of a record to dst: the
+// WARC header fields f (the library's type, written as the library writes
+// them) with Content-Length and the block digest added, for a block that is
 // head followed by body. With payload, the block is an HTTP message whose
 // payload is body, and its digest is added too. extra adds fields after
-// the digests. The record is written as the library's Marshaler writes
-// one, without copying the block: the digests are computed over head and
-// body as they are, and they go straight to the compressor.
-func (w *Writer) record(s *scratch, f *gowarc.WarcFields, head, body []byte, payload bool, extra ...func(*gowarc.WarcFields)) error {
+// the digests. The digests are computed over head and body as they are,
+// without copying them; the record is then the header, head, body and two
+// CRLFs, as the library's Marshaler writes one.
+func recordHeader(dst *bytes.Buffer, f *gowarc.WarcFields, head, body []byte, payload bool, extra ...func(*gowarc.WarcFields)) error {
 	f.Set(gowarc.ContentLength, strconv.Itoa(len(head)+len(body)))
 	h := sha1.New()
 	h.Write(head)
@@ -290,23 +276,13 @@ func (w *Writer) record(s *scratch, f *gowarc.WarcFields, head, body []byte, pay
 	for _, fn := range extra {
 		fn(f)
 	}
-	s.fields.Reset()
-	s.fields.WriteString(gowarc.V1_1.String())
-	s.fields.WriteString("\r\n")
-	if _, err := f.Write(&s.fields); err != nil {
+	dst.WriteString(gowarc.V1_1.String())
+	dst.WriteString("\r\n")
+	if _, err := f.Write(dst); err != nil {
 		return err
 	}
-	s.fields.WriteString("\r\n")
-	if s.gz == nil {
-		s.gz, _ = gzip.NewWriterLevel(nil, gzipLevel)
-	}
-	s.gz.Reset(&s.out)
-	for _, p := range [][]byte{s.fields.Bytes(), head, body, crlfcrlf} {
-		if _, err := s.gz.Write(p); err != nil {
-			return err
-		}
-	}
-	return s.gz.Close()
+	dst.WriteString("\r\n")
+	return nil
 }
 
 var crlfcrlf = []byte("\r\n\r\n")
@@ -370,15 +346,41 @@ func requestHead(head *bytes.Buffer, req *http.Request) {
 	head.WriteString("\r\n")
 }
 
-// append writes one exchange's records to the open file, beginning a file
-// when none is open and finishing it once it has reached MaxSize. It
-// returns the bytes written, the file's warcinfo record included.
-func (w *Writer) append(p []byte) (int64, error) {
+// append compresses the records of one exchange, each given as its parts
+// and made its own gzip member, and writes them to the open file with one
+// write, beginning a file when none is open and finishing it once it has
+// reached MaxSize. It returns the bytes written, the file's warcinfo record
+// included. Compression is done under the lock, with the Writer's one gzip
+// writer (some 800 KB of state): on a crawl of a few cores a gzip writer
+// per concurrent page kept megabytes more alive, and the collector ran
+// more often for it, than waiting for the lock costs.
+func (w *Writer) append(records ...[][]byte) (int64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
 		return 0, ErrClosed
 	}
+	if w.gz == nil {
+		w.gz, _ = gzip.NewWriterLevel(nil, gzipLevel)
+	}
+	w.out.Reset()
+	defer func() {
+		if w.out.Cap() > maxKeptOut {
+			w.out = bytes.Buffer{} // one very large page's: left to the collector
+		}
+	}()
+	for _, parts := range records {
+		w.gz.Reset(&w.out)
+		for _, p := range parts {
+			if _, err := w.gz.Write(p); err != nil {
+				return 0, err
+			}
+		}
+		if err := w.gz.Close(); err != nil {
+			return 0, err
+		}
+	}
+	p := w.out.Bytes()
 	var n int64
 	if w.f == nil {
 		k, err := w.begin()

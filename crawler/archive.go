@@ -59,9 +59,10 @@ type archiveTap struct {
 }
 
 // newArchiveTap returns a tap handing exchanges to arch; parallel is how
-// many requests the crawl makes at once (body copies kept for reuse).
+// many requests the crawl makes at once (as many body copies are kept for
+// reuse).
 func newArchiveTap(arch Archiver, log *slog.Logger, parallel int) *archiveTap {
-	return &archiveTap{arch: arch, log: log, bufs: make(chan *bytes.Buffer, max(parallel, 1)*2)}
+	return &archiveTap{arch: arch, log: log, bufs: make(chan *bytes.Buffer, max(parallel, 1))}
 }
 
 // archiveCall is one fetch (its retries and redirects included).
@@ -142,10 +143,11 @@ func (t *archiveTap) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // maxTapGrow bounds the size announced by Content-Length that a copy is
-// grown to before the body is read; maxTapPooled the copies kept for reuse.
+// grown to before the body is read; maxTapPooled the copies kept for reuse
+// (what they keep alive counts against the crawl's soft memory limit).
 const (
 	maxTapGrow   = 8 << 20
-	maxTapPooled = 4 << 20
+	maxTapPooled = 256 << 10
 )
 
 // tapBody copies the body as it is read and archives the exchange when the
