@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -14,25 +15,29 @@ import (
 
 // Bucket layout: one top-level bucket per job ("job/<name>") holding
 //
-//	records  urlKey(url) -> Record (compact: see encodeRecord), kept across runs
-//	visited  urlKey(url) -> empty, the visited set of the run in progress
+//	records  urlKey(url) -> Record (compact: see encodeRecord), kept across
+//	         runs; the entry of a URL the run in progress has seen is marked
+//	         with the run's number (see withVisit), so the records are the
+//	         visited set too, and a URL seen without a record (a section
+//	         page) has a marked entry holding nothing
 //	frontier seq (8 bytes, big endian) -> Item (compact: see encodeItem)
-//	meta     "active" while a run is unfinished
+//	meta     "active" while a run is unfinished; "run" -> the run's number
 //
 // State files written by older versions keyed the records and the visited
-// set by the URL itself, with JSON values, in "pages" and "seen". Both are
-// still read: "pages" when "records" has no record of a URL (a record
-// moves to "records" when it is next written), "seen" when resuming a run
-// an older version began (FinishRun drops it). JSON frontier items are
-// read too.
+// set by the URL itself, with JSON values, in "pages" and "seen", or kept
+// the visited set by urlKey in "visited". All are still read: "pages" when
+// "records" has no record of a URL (a record moves to "records" when it is
+// next written), "seen" and "visited" when resuming a run an older version
+// began (FinishRun drops them). JSON frontier items are read too.
 var (
 	bucketRecords  = []byte("records")
-	bucketVisited  = []byte("visited")
 	bucketFrontier = []byte("frontier")
 	bucketMeta     = []byte("meta")
-	bucketPages    = []byte("pages") // older files: url -> Record (JSON)
-	bucketSeen     = []byte("seen")  // older files: url -> empty
+	bucketPages    = []byte("pages")   // older files: url -> Record (JSON)
+	bucketSeen     = []byte("seen")    // older files: url -> empty
+	bucketVisited  = []byte("visited") // older files: urlKey(url) -> empty
 	keyActive      = []byte("active")
+	keyRun         = []byte("run")
 )
 
 // BoltStore is the embedded bbolt state backend.
@@ -74,9 +79,10 @@ func jobBucket(job string) []byte { return []byte("job/" + job) }
 
 // jobBuckets are a job's buckets in one transaction.
 type jobBuckets struct {
-	records, visited, frontier, meta *bolt.Bucket
+	records, frontier, meta *bolt.Bucket
 	// An older version's buckets, nil when the file has none.
-	oldPages, oldSeen *bolt.Bucket
+	oldPages, oldSeen, oldVisited *bolt.Bucket
+	run                           uint64 // the run's number, from 1
 }
 
 // jobTx returns the job's buckets, creating them.
@@ -85,11 +91,11 @@ func jobTx(tx *bolt.Tx, job string) (*jobBuckets, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &jobBuckets{oldPages: jb.Bucket(bucketPages), oldSeen: jb.Bucket(bucketSeen)}
+	b := &jobBuckets{oldPages: jb.Bucket(bucketPages), oldSeen: jb.Bucket(bucketSeen), oldVisited: jb.Bucket(bucketVisited)}
 	for _, p := range []struct {
 		name []byte
 		dst  **bolt.Bucket
-	}{{bucketRecords, &b.records}, {bucketVisited, &b.visited}, {bucketFrontier, &b.frontier}, {bucketMeta, &b.meta}} {
+	}{{bucketRecords, &b.records}, {bucketFrontier, &b.frontier}, {bucketMeta, &b.meta}} {
 		if *p.dst, err = jb.CreateBucketIfNotExists(p.name); err != nil {
 			return nil, err
 		}
@@ -97,29 +103,69 @@ func jobTx(tx *bolt.Tx, job string) (*jobBuckets, error) {
 	// Items are appended in key order and taken from the front: full
 	// pages, not the half-full ones a split leaves by default.
 	b.frontier.FillPercent = 1
+	if v := b.meta.Get(keyRun); len(v) == 8 {
+		b.run = binary.BigEndian.Uint64(v)
+	}
+	if b.run == 0 { // a new file, or an older version's
+		return b, b.setRun(1)
+	}
 	return b, nil
 }
 
-// record returns the stored value of url (key: urlKey(url)), nil if none.
-func (b *jobBuckets) record(key []byte, url string) []byte {
-	if b.records != nil {
-		if v := b.records.Get(key); v != nil {
-			return v
-		}
-	}
-	if b.oldPages != nil {
-		return b.oldPages.Get([]byte(url))
-	}
-	return nil
+func (b *jobBuckets) setRun(run uint64) error {
+	b.run = run
+	return b.meta.Put(keyRun, binary.BigEndian.AppendUint64(nil, run))
 }
 
-// putRecord stores rec for url, moving it out of an older version's bucket.
-func (b *jobBuckets) putRecord(key []byte, url string, rec *Record) error {
+// A records value marked as seen by a run: visitMark, the run's number
+// (uvarint), then the record's own value, if any.
+const visitMark = 2
+
+// splitVisit returns the run that saw the entry (0: none) and its record's
+// value (empty: none).
+func splitVisit(v []byte) (run uint64, rec []byte) {
+	if len(v) > 0 && v[0] == visitMark {
+		if r, n := binary.Uvarint(v[1:]); n > 0 {
+			return r, v[1+n:]
+		}
+	}
+	return 0, v
+}
+
+// withVisit returns rec marked as seen by run (rec itself for run 0).
+func withVisit(run uint64, rec []byte) []byte {
+	if run == 0 {
+		return rec
+	}
+	v := make([]byte, 0, 1+binary.MaxVarintLen64+len(rec))
+	v = append(v, visitMark)
+	v = binary.AppendUvarint(v, run)
+	return append(v, rec...)
+}
+
+// record returns the stored record value of url (key: urlKey(url)), nil
+// if none, and the run that saw the URL (0: none).
+func (b *jobBuckets) record(key []byte, url string) (rec []byte, run uint64) {
+	if b.records != nil {
+		run, rec = splitVisit(b.records.Get(key))
+	}
+	if len(rec) == 0 {
+		rec = nil
+		if b.oldPages != nil {
+			rec = b.oldPages.Get([]byte(url))
+		}
+	}
+	return rec, run
+}
+
+// putRecord stores rec for url, seen by run (0: not by this run), moving
+// it out of an older version's bucket.
+func (b *jobBuckets) putRecord(key []byte, url string, rec *Record, run uint64) error {
 	v, err := encodeRecord(rec)
 	if err != nil {
 		return err
 	}
-	if err := b.records.Put(key, v); err != nil {
+	if err := b.records.Put(key, withVisit(run, v)); err != nil {
 		return err
 	}
 	if b.oldPages != nil {
@@ -140,6 +186,10 @@ func (s *BoltStore) BeginRun(ctx context.Context, job string) (resumed bool, que
 			queued = b.frontier.Stats().KeyN
 			return nil
 		}
+		// A new run: the entries the last one marked count as unseen.
+		if err := b.setRun(b.run + 1); err != nil {
+			return err
+		}
 		return b.meta.Put(keyActive, []byte(time.Now().UTC().Format(time.RFC3339)))
 	})
 	if err != nil {
@@ -152,10 +202,11 @@ func enqueue(b *jobBuckets, items []Item) (int, error) {
 	added := 0
 	for _, it := range items {
 		k := urlKey(it.URL)
-		if b.visited.Get(k) != nil || (b.oldSeen != nil && b.oldSeen.Get([]byte(it.URL)) != nil) {
+		run, rec := splitVisit(b.records.Get(k))
+		if run == b.run || (b.oldVisited != nil && b.oldVisited.Get(k) != nil) || (b.oldSeen != nil && b.oldSeen.Get([]byte(it.URL)) != nil) {
 			continue
 		}
-		if err := b.visited.Put(k, []byte{}); err != nil {
+		if err := b.records.Put(k, withVisit(b.run, rec)); err != nil {
 			return added, err
 		}
 		seq, err := b.frontier.NextSequence()
@@ -235,14 +286,13 @@ func (s *BoltStore) Done(ctx context.Context, job string, it Item, rec *Record, 
 		}
 		if rec != nil {
 			key := urlKey(it.URL)
-			if rec.OutputID == "" {
-				if old := b.record(key, it.URL); old != nil {
-					if o, err := decodeRecord(old); err == nil {
-						rec.OutputID = o.OutputID
-					}
+			old, run := b.record(key, it.URL)
+			if old != nil && rec.OutputID == "" {
+				if o, err := decodeRecord(old); err == nil {
+					rec.OutputID = o.OutputID
 				}
 			}
-			if err := b.putRecord(key, it.URL, rec); err != nil {
+			if err := b.putRecord(key, it.URL, rec, run); err != nil {
 				return err
 			}
 		}
@@ -265,7 +315,7 @@ func (s *BoltStore) Record(ctx context.Context, job, url string) (Record, bool, 
 			return nil
 		}
 		b := jobBuckets{records: jb.Bucket(bucketRecords), oldPages: jb.Bucket(bucketPages)}
-		v := b.record(urlKey(url), url)
+		v, _ := b.record(urlKey(url), url)
 		if v == nil {
 			return nil
 		}
@@ -289,13 +339,14 @@ func (s *BoltStore) SetOutputID(ctx context.Context, job, url, id string) error 
 		}
 		var rec Record
 		key := urlKey(url)
-		if v := b.record(key, url); v != nil {
+		v, run := b.record(key, url)
+		if v != nil {
 			if rec, err = decodeRecord(v); err != nil {
 				return err
 			}
 		}
 		rec.OutputID = id
-		return b.putRecord(key, url, &rec)
+		return b.putRecord(key, url, &rec, run)
 	})
 	if err != nil {
 		return fmt.Errorf("set output id of %s: %w", url, err)
@@ -303,8 +354,10 @@ func (s *BoltStore) SetOutputID(ctx context.Context, job, url, id string) error 
 	return nil
 }
 
-// FinishRun forgets the run's visited set and frontier (and an older
-// version's records bucket once all its records have moved).
+// FinishRun forgets the run's visited set and frontier: the entries of
+// URLs seen without a record go, the marks on the others stay (the next
+// run has another number), and so does an older version's records bucket
+// until all its records have moved.
 func (s *BoltStore) FinishRun(ctx context.Context, job string) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		jb := tx.Bucket(jobBucket(job))
@@ -320,6 +373,20 @@ func (s *BoltStore) FinishRun(ctx context.Context, job string) error {
 		for _, name := range drop {
 			if err := jb.DeleteBucket(name); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
 				return err
+			}
+		}
+		if r := jb.Bucket(bucketRecords); r != nil {
+			var empty [][]byte
+			c := r.Cursor()
+			for k, v := c.First(); k != nil; k, v = c.Next() {
+				if run, rec := splitVisit(v); run != 0 && len(rec) == 0 {
+					empty = append(empty, bytes.Clone(k))
+				}
+			}
+			for _, k := range empty {
+				if err := r.Delete(k); err != nil {
+					return err
+				}
 			}
 		}
 		if m := jb.Bucket(bucketMeta); m != nil {

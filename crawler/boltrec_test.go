@@ -133,15 +133,16 @@ func TestItemEncoding(t *testing.T) {
 	}
 }
 
-// TestBoltOlderStateFile opens a state file in the layout older versions
-// wrote (records and visited set keyed by URL, JSON values), with a run
-// left unfinished, and resumes it.
+// TestBoltOlderStateFile opens a state file in the layouts older versions
+// wrote (records and visited set keyed by URL, JSON values; a visited set
+// keyed by urlKey), with a run left unfinished, and resumes it.
 func TestBoltOlderStateFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	const (
 		done    = "https://x.example/2026/01/02/done"
 		queued  = "https://x.example/2026/01/02/queued"
 		section = "https://x.example/section/"
+		hashed  = "https://x.example/2026/01/02/hashed"
 		sha     = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	)
 	func() {
@@ -168,6 +169,7 @@ func TestBoltOlderStateFile(t *testing.T) {
 			put("seen", done, "")
 			put("seen", section, "")
 			put("seen", queued, "")
+			put("visited", string(urlKey(hashed)), "")
 			put("frontier", string(seqKey(2)), `{"u":"`+section+`","d":1,"k":0}`)
 			put("frontier", string(seqKey(3)), `{"u":"`+queued+`","d":2,"k":0}`)
 			put("meta", "active", "2026-11-30T18:00:00Z")
@@ -206,7 +208,7 @@ func TestBoltOlderStateFile(t *testing.T) {
 	}
 	// The old run's visited set still counts; a new URL is added.
 	fresh := "https://x.example/2026/01/03/new"
-	added, err := s.Done(ctx, "j", front[0], nil, []Item{{URL: done}, {URL: queued}, {URL: fresh, Depth: 2}})
+	added, err := s.Done(ctx, "j", front[0], nil, []Item{{URL: done}, {URL: queued}, {URL: hashed}, {URL: fresh, Depth: 2}, {URL: fresh}})
 	if err != nil || added != 1 {
 		t.Fatalf("Done added %d, %v; want 1 (%s)", added, err, fresh)
 	}
@@ -238,6 +240,10 @@ func TestBoltOlderStateFile(t *testing.T) {
 		if diff := cmp.Diff([]string{"meta", "records"}, got); diff != "" {
 			t.Errorf("buckets after FinishRun (-want +got):\n%s", diff)
 		}
+		// The entry of the URL seen without a record is gone.
+		if n := jb.Bucket(bucketRecords).Stats().KeyN; n != 1 {
+			t.Errorf("records after FinishRun: %d entries, want 1", n)
+		}
 		return nil
 	})
 	if err != nil {
@@ -247,7 +253,17 @@ func TestBoltOlderStateFile(t *testing.T) {
 	if resumed, _, err := s.BeginRun(ctx, "j"); err != nil || resumed {
 		t.Fatalf("BeginRun after FinishRun = %v, %v", resumed, err)
 	}
-	if n, err := s.Enqueue(ctx, "j", []Item{{URL: done}}); err != nil || n != 1 {
-		t.Errorf("Enqueue in a new run = %d, %v; want 1", n, err)
+	if n, err := s.Enqueue(ctx, "j", []Item{{URL: done}, {URL: fresh}, {URL: done}}); err != nil || n != 2 {
+		t.Errorf("Enqueue in a new run = %d, %v; want 2", n, err)
+	}
+	if n, err := s.Enqueue(ctx, "j", []Item{{URL: done}, {URL: fresh}}); err != nil || n != 0 {
+		t.Errorf("Enqueue of seen URLs = %d, %v; want 0", n, err)
+	}
+	rec, ok, err = s.Record(ctx, "j", done)
+	if err != nil || !ok || rec.OutputID != "0123456789abcdef" {
+		t.Errorf("Record of a URL the run has seen = %+v, %v, %v", rec, ok, err)
+	}
+	if _, ok, err := s.Record(ctx, "j", fresh); err != nil || ok {
+		t.Errorf("Record of a URL seen without a record = %v, %v; want none", ok, err)
 	}
 }
