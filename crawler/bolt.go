@@ -21,6 +21,8 @@ import (
 //	         visited set too, and a URL seen without a record (a section
 //	         page) has a marked entry holding nothing
 //	frontier seq (8 bytes, big endian) -> Item (compact: see encodeItem)
+//	hosts    the frontier's schemes and hosts: "p"+"https://example.com" ->
+//	         number (uvarint), "n"+number -> "https://example.com"
 //	meta     "active" while a run is unfinished; "run" -> the run's number
 //
 // State files written by older versions keyed the records and the visited
@@ -32,6 +34,7 @@ import (
 var (
 	bucketRecords  = []byte("records")
 	bucketFrontier = []byte("frontier")
+	bucketHosts    = []byte("hosts")
 	bucketMeta     = []byte("meta")
 	bucketPages    = []byte("pages")   // older files: url -> Record (JSON)
 	bucketSeen     = []byte("seen")    // older files: url -> empty
@@ -79,7 +82,7 @@ func jobBucket(job string) []byte { return []byte("job/" + job) }
 
 // jobBuckets are a job's buckets in one transaction.
 type jobBuckets struct {
-	records, frontier, meta *bolt.Bucket
+	records, frontier, hosts, meta *bolt.Bucket
 	// An older version's buckets, nil when the file has none.
 	oldPages, oldSeen, oldVisited *bolt.Bucket
 	run                           uint64 // the run's number, from 1
@@ -95,7 +98,7 @@ func jobTx(tx *bolt.Tx, job string) (*jobBuckets, error) {
 	for _, p := range []struct {
 		name []byte
 		dst  **bolt.Bucket
-	}{{bucketRecords, &b.records}, {bucketFrontier, &b.frontier}, {bucketMeta, &b.meta}} {
+	}{{bucketRecords, &b.records}, {bucketFrontier, &b.frontier}, {bucketHosts, &b.hosts}, {bucketMeta, &b.meta}} {
 		if *p.dst, err = jb.CreateBucketIfNotExists(p.name); err != nil {
 			return nil, err
 		}
@@ -110,6 +113,51 @@ func jobTx(tx *bolt.Tx, job string) (*jobBuckets, error) {
 		return b, b.setRun(1)
 	}
 	return b, nil
+}
+
+// hostID returns the number of url's scheme and host in the hosts
+// bucket, adding them; 0 when url has none.
+func (b *jobBuckets) hostID(url string) (uint64, error) {
+	prefix, _ := splitURL(url)
+	if prefix == "" {
+		return 0, nil
+	}
+	k := append([]byte{'p'}, prefix...)
+	if v := b.hosts.Get(k); v != nil {
+		id, n := binary.Uvarint(v)
+		if n <= 0 {
+			return 0, fmt.Errorf("bad host number of %s", prefix)
+		}
+		return id, nil
+	}
+	id, err := b.hosts.NextSequence()
+	if err != nil {
+		return 0, err
+	}
+	if err := b.hosts.Put(k, binary.AppendUvarint(nil, id)); err != nil {
+		return 0, err
+	}
+	return id, b.hosts.Put(append([]byte{'n'}, binary.AppendUvarint(nil, id)...), []byte(prefix))
+}
+
+// hostNames returns hostID's numbers' schemes and hosts from hosts (nil
+// in a file without it), keeping those it read.
+func hostNames(hosts *bolt.Bucket) func(uint64) (string, bool) {
+	names := map[uint64]string{}
+	return func(id uint64) (string, bool) {
+		if name, ok := names[id]; ok {
+			return name, true
+		}
+		if hosts == nil {
+			return "", false
+		}
+		v := hosts.Get(append([]byte{'n'}, binary.AppendUvarint(nil, id)...))
+		if v == nil {
+			return "", false
+		}
+		names[id] = string(v)
+		return names[id], true
+	}
 }
 
 func (b *jobBuckets) setRun(run uint64) error {
@@ -213,7 +261,11 @@ func enqueue(b *jobBuckets, items []Item) (int, error) {
 		if err != nil {
 			return added, err
 		}
-		if err := b.frontier.Put(seqKey(seq), encodeItem(it)); err != nil {
+		host, err := b.hostID(it.URL)
+		if err != nil {
+			return added, err
+		}
+		if err := b.frontier.Put(seqKey(seq), encodeItem(it, host)); err != nil {
 			return added, err
 		}
 		added++
@@ -256,9 +308,10 @@ func (s *BoltStore) Frontier(ctx context.Context, job string, after uint64, n in
 		if front == nil {
 			return nil
 		}
+		names := hostNames(jb.Bucket(bucketHosts))
 		c := front.Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(items) < n; k, v = c.Next() {
-			it, err := decodeItem(v)
+			it, err := decodeItem(v, names)
 			if err != nil {
 				return fmt.Errorf("frontier item %x: %w", k, err)
 			}
@@ -364,7 +417,7 @@ func (s *BoltStore) FinishRun(ctx context.Context, job string) error {
 		if jb == nil {
 			return nil
 		}
-		drop := [][]byte{bucketVisited, bucketSeen, bucketFrontier}
+		drop := [][]byte{bucketVisited, bucketSeen, bucketFrontier, bucketHosts}
 		if p := jb.Bucket(bucketPages); p != nil {
 			if k, _ := p.Cursor().First(); k == nil {
 				drop = append(drop, bucketPages)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -27,8 +28,73 @@ func urlKey(url string) []byte {
 // Compact value formats, told from JSON by their first byte.
 const (
 	itemV1   = 1 // frontier item: kind, depth (uvarint), URL
+	itemV2   = 2 // frontier item: kind, depth, host (uvarint: see hostID), the URL after it
 	recordV1 = 1 // record: fields (below)
 )
+
+// splitURL cuts url after its scheme and host ("https://example.com",
+// "/a/b?c"); prefix is empty when url has no "://".
+func splitURL(url string) (prefix, rest string) {
+	i := strings.Index(url, "://")
+	if i < 0 {
+		return "", url
+	}
+	j := strings.IndexByte(url[i+3:], '/')
+	if j < 0 {
+		return url, ""
+	}
+	return url[:i+3+j], url[i+3+j:]
+}
+
+// encodeItem returns it in the compact form: with the scheme and host of
+// its URL given as host, the number hostID gave them, when host is not 0.
+func encodeItem(it Item, host uint64) []byte {
+	b := make([]byte, 0, 2+2*binary.MaxVarintLen64+len(it.URL))
+	ver, url := byte(itemV1), it.URL
+	if host != 0 {
+		ver = itemV2
+		_, url = splitURL(url)
+	}
+	b = append(b, ver, byte(it.Kind))
+	b = binary.AppendUvarint(b, uint64(max(it.Depth, 0)))
+	if host != 0 {
+		b = binary.AppendUvarint(b, host)
+	}
+	return append(b, url...)
+}
+
+// decodeItem reads a frontier item; hostName returns the scheme and host
+// of a number hostID gave.
+func decodeItem(v []byte, hostName func(uint64) (string, bool)) (Item, error) {
+	var it Item
+	if len(v) > 0 && v[0] == '{' {
+		err := json.Unmarshal(v, &it)
+		return it, err
+	}
+	if len(v) < 3 || (v[0] != itemV1 && v[0] != itemV2) {
+		return it, errors.New("unknown frontier item format")
+	}
+	ver := v[0]
+	d, n := binary.Uvarint(v[2:])
+	if n <= 0 {
+		return it, errors.New("bad frontier item depth")
+	}
+	it.Kind, it.Depth, v = Kind(v[1]), int(d), v[2+n:]
+	if ver == itemV1 {
+		it.URL = string(v)
+		return it, nil
+	}
+	host, n := binary.Uvarint(v)
+	if n <= 0 {
+		return it, errors.New("bad frontier item host")
+	}
+	name, ok := hostName(host)
+	if !ok {
+		return it, fmt.Errorf("frontier item of unknown host %d", host)
+	}
+	it.URL = name + string(v[n:])
+	return it, nil
+}
 
 // Record fields present in a recordV1 value, in this order after the
 // version and flag bytes: the body hash (32 raw bytes), FetchedAt and
@@ -45,30 +111,6 @@ const (
 	recWARCID
 	recOutputID8
 )
-
-func encodeItem(it Item) []byte {
-	b := make([]byte, 0, 2+binary.MaxVarintLen64+len(it.URL))
-	b = append(b, itemV1, byte(it.Kind))
-	b = binary.AppendUvarint(b, uint64(max(it.Depth, 0)))
-	return append(b, it.URL...)
-}
-
-func decodeItem(v []byte) (Item, error) {
-	var it Item
-	if len(v) > 0 && v[0] == '{' {
-		err := json.Unmarshal(v, &it)
-		return it, err
-	}
-	if len(v) < 3 || v[0] != itemV1 {
-		return it, errors.New("unknown frontier item format")
-	}
-	d, n := binary.Uvarint(v[2:])
-	if n <= 0 {
-		return it, errors.New("bad frontier item depth")
-	}
-	it.Kind, it.Depth, it.URL = Kind(v[1]), int(d), string(v[2+n:])
-	return it, nil
-}
 
 // compactTime reports whether t survives the 8-byte form as it is: UTC,
 // within Unix nanoseconds' range (years 1678 to 2262). Zero is not stored.

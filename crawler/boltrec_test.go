@@ -111,23 +111,38 @@ func TestRecordDecodeErrors(t *testing.T) {
 }
 
 func TestItemEncoding(t *testing.T) {
-	for _, it := range []Item{
-		{URL: "https://x.example/"},
-		{URL: "https://x.example/sitemap.xml.gz", Depth: 300, Kind: KindSitemap},
-		{URL: "https://x.example/feed", Depth: 2, Kind: KindFeed},
-	} {
-		t.Run(it.URL, func(t *testing.T) {
-			got, err := decodeItem(encodeItem(it))
+	hosts := map[uint64]string{7: "https://x.example", 8: "http://127.0.0.1:8080"}
+	name := func(id uint64) (string, bool) { n, ok := hosts[id]; return n, ok }
+	tests := []struct {
+		name string
+		it   Item
+		host uint64
+		size int // of the encoded item
+	}{
+		{name: "page", it: Item{URL: "https://x.example/"}, size: 3 + 18},
+		{name: "page, host numbered", it: Item{URL: "https://x.example/"}, host: 7, size: 5},
+		{name: "sitemap deep", it: Item{URL: "https://x.example/sitemap.xml.gz", Depth: 300, Kind: KindSitemap}, host: 7, size: 5 + 15},
+		{name: "feed", it: Item{URL: "https://x.example/feed", Depth: 2, Kind: KindFeed}, size: 3 + 22},
+		{name: "port", it: Item{URL: "http://127.0.0.1:8080/2026/01/02/a?b=c", Depth: 3}, host: 8, size: 4 + 17},
+		{name: "no path", it: Item{URL: "http://127.0.0.1:8080"}, host: 8, size: 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := encodeItem(tt.it, tt.host)
+			if len(v) != tt.size {
+				t.Errorf("encoded in %d bytes, want %d: %q", len(v), tt.size, v)
+			}
+			got, err := decodeItem(v, name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(it, got); diff != "" {
+			if diff := cmp.Diff(tt.it, got); diff != "" {
 				t.Errorf("round trip (-want +got):\n%s", diff)
 			}
 		})
 	}
-	for _, v := range []string{"", "\x01", "\x09\x00\x00u", "\x01\x00\x80"} {
-		if _, err := decodeItem([]byte(v)); err == nil {
+	for _, v := range []string{"", "\x01", "\x09\x00\x00u", "\x01\x00\x80", "\x02\x00\x00\x80", "\x02\x00\x00\x09/a"} {
+		if _, err := decodeItem([]byte(v), name); err == nil {
 			t.Errorf("decodeItem(%q) = nil error", v)
 		}
 	}
