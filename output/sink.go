@@ -92,6 +92,10 @@ type Sink struct {
 	byURL    map[memKey]memKey // canonical URL -> text sha256 last recorded in the manifest
 	paths    map[string]*pathLock
 	dirs     map[string]bool // host directories known to exist
+	// dirSyncs: the shared fsyncs of each host directory files are
+	// renamed into; manifestSync: the manifest's (see groupSync).
+	dirSyncs     map[string]*groupSync
+	manifestSync *groupSync
 	// lineFiles: jsonl files this sink has checked for a torn tail.
 	lineFiles map[string]bool
 	// seenLines: the manifest's "path sha256" pairs, while NewSink
@@ -126,6 +130,8 @@ func NewSink(dir, format string, opts ...Option) (*Sink, error) {
 		paths:  make(map[string]*pathLock),
 		dirs:   make(map[string]bool),
 
+		dirSyncs: make(map[string]*groupSync),
+
 		lineFiles: make(map[string]bool),
 	}
 	if format == "jsonl" {
@@ -150,6 +156,7 @@ func NewSink(dir, format string, opts ...Option) (*Sink, error) {
 		return nil, fmt.Errorf("new sink %s: %w", dir, err)
 	}
 	s.manifest = f
+	s.manifestSync = newGroupSync(f.Sync)
 	if s.seenLines != nil {
 		err := s.repairLines(s.seenLines)
 		s.seenLines = nil
@@ -361,14 +368,21 @@ func (s *Sink) write(ctx context.Context, n normalized, sum, rel, job string) (R
 		}
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if cur, ok := s.byURL[keyOf(n.canonical)]; res == Unchanged && ok && cur == keyOf(sum) {
+		s.mu.Unlock()
 		return Unchanged, nil
 	}
-	if err := s.appendManifest(n, sum, rel, job); err != nil {
+	if err := s.writeManifestLine(n, sum, rel, job); err != nil {
+		s.mu.Unlock()
 		return 0, err
 	}
 	s.record(n.canonical, sum)
+	s.mu.Unlock()
+	// The line is synced outside mu, so that writers waiting for the disk
+	// share an fsync rather than queue for one each.
+	if err := s.manifestSync.Sync(); err != nil {
+		return 0, fmt.Errorf("append manifest: %w", err)
+	}
 	return res, nil
 }
 
@@ -473,7 +487,22 @@ func (s *Sink) writeFile(ctx context.Context, path, rel string, data []byte) (er
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
-	return syncDir(dir)
+	// The rename is durable once an fsync of the directory that started
+	// after it has returned; writers renaming into the same directory at
+	// once share one.
+	return s.dirSync(dir).Sync()
+}
+
+// dirSync returns the shared fsync of directory dir.
+func (s *Sink) dirSync(dir string) *groupSync {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.dirSyncs[dir]
+	if g == nil {
+		g = newGroupSync(func() error { return syncDir(dir) })
+		s.dirSyncs[dir] = g
+	}
+	return g
 }
 
 // Temporary files are named .<file>.<pid>.<random>.tmp, so that a sink can
@@ -575,6 +604,18 @@ func syncDir(dir string) error {
 
 // appendManifest appends one line and syncs it. Callers hold mu.
 func (s *Sink) appendManifest(n normalized, sum, rel, job string) error {
+	if err := s.writeManifestLine(n, sum, rel, job); err != nil {
+		return err
+	}
+	if err := s.manifestSync.Sync(); err != nil {
+		return fmt.Errorf("append manifest: %w", err)
+	}
+	return nil
+}
+
+// writeManifestLine appends one line, not synced: the caller syncs it with
+// manifestSync before it reports the document written. Callers hold mu.
+func (s *Sink) writeManifestLine(n normalized, sum, rel, job string) error {
 	line, err := json.Marshal(manifestLine{
 		URL: n.url, CanonicalURL: n.canonical, Title: n.title, Byline: n.byline,
 		Published: rfc3339(n.published), SiteName: n.siteName, Lang: n.lang,
@@ -587,10 +628,8 @@ func (s *Sink) appendManifest(n normalized, sum, rel, job string) error {
 	// The file lock keeps lines whole when another process appends to the
 	// same manifest; O_APPEND puts each line at the end.
 	err = withFileLock(s.manifest, func() error {
-		if _, err := s.manifest.Write(line); err != nil {
-			return err
-		}
-		return s.manifest.Sync()
+		_, err := s.manifest.Write(line)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("append manifest: %w", err)
