@@ -187,8 +187,8 @@ func writeWarcOverhead(w io.Writer, plain, warc []crawlRun, rounds, extra int) {
 	}
 	fmt.Fprintf(w, "- WARC archive overhead (`--warc`), pages/s lost against `winnow crawl` in %s: %s %%; median **%.1f %%** (target ≤ 15 %%)\n",
 		how, joinf(o.perPair, "%.1f"), o.median)
-	fmt.Fprintf(w, "- CPU per page in the same pairs (medians): `winnow crawl` %.2f ms, `--warc` %.2f ms; `--warc` − `winnow crawl` per pair: %s ms\n",
-		o.plainCPU, o.warcCPU, joinf(o.cpuPerPair, "%+.2f"))
+	fmt.Fprintf(w, "- CPU per page in the same pairs (medians): `winnow crawl` %.2f ms, `--warc` %.2f ms; `--warc` − `winnow crawl` per pair: %s ms, median %+.2f ms\n",
+		o.plainCPU, o.warcCPU, joinf(o.cpuPerPair, "%+.2f"), median(o.cpuPerPair))
 }
 
 func median(vs []float64) float64 {
