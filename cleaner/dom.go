@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -128,41 +129,26 @@ func collapse(s string) string {
 	if collapsed(s) {
 		return s
 	}
+	return fold(s)
+}
+
+// collapseBytes is collapse(string(p)) in one allocation. It reads p
+// through a string view (never kept: the result is a copy either way).
+func collapseBytes(p []byte) string {
+	v := unsafe.String(unsafe.SliceData(p), len(p))
+	if collapsed(v) {
+		return string(p)
+	}
+	return fold(v)
+}
+
+// fold is collapse's work for text that is not collapsed already: a new
+// string.
+func fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
 	for _, r := range s {
-		switch {
-		case formatChar(r):
-			continue
-		case unicode.IsSpace(r):
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-// collapseBytes is collapse(string(p)) in one allocation. (Its loop is
-// collapse's: TestTextShortcuts holds them to the same result.)
-func collapseBytes(p []byte) string {
-	if collapsedBytes(p) {
-		return string(p)
-	}
-	var b strings.Builder
-	b.Grow(len(p))
-	space := false
-	for i := 0; i < len(p); {
-		r, w := rune(p[i]), 1
-		if r >= utf8.RuneSelf {
-			r, w = utf8.DecodeRune(p[i:])
-		}
-		i += w
 		switch {
 		case formatChar(r):
 			continue
@@ -202,34 +188,6 @@ func collapsed(s string) bool {
 		space = false
 	}
 	return !space || s == ""
-}
-
-// collapsedBytes is collapsed(string(p)), without converting p.
-func collapsedBytes(p []byte) bool {
-	space := true // at the start, a space is one too many
-	for i := 0; i < len(p); {
-		r, w := rune(p[i]), 1
-		if r >= utf8.RuneSelf {
-			r, w = utf8.DecodeRune(p[i:])
-		}
-		i += w
-		switch {
-		case r == ' ':
-			if space {
-				return false
-			}
-			space = true
-			continue
-		case r < utf8.RuneSelf:
-			if r < ' ' && unicode.IsSpace(r) {
-				return false
-			}
-		case r == utf8.RuneError || formatChar(r) || unicode.IsSpace(r):
-			return false
-		}
-		space = false
-	}
-	return !space || len(p) == 0
 }
 
 // isBlock reports the elements that start a new paragraph.

@@ -8,7 +8,7 @@ import (
 )
 
 // TestTextShortcuts: collapse's shortcut for text that is already
-// collapsed, collapseBytes, normKey lower-casing rune by rune and
+// collapsed, collapseBytes (through a string view), normKey lower-casing rune by rune and
 // nonSpaceRunes' byte loop give what the plain definitions give, on
 // hand-picked and random strings (white space of every kind, format
 // characters, invalid UTF-8, letters that change length when lower-cased).
