@@ -229,17 +229,8 @@ func TestSocialTail(t *testing.T) {
 		}
 		texts = append(texts, strings.ToLower(b.String()))
 	}
-	for i, p := range loadBenchmark(t) {
-		if i%4 != 0 {
-			continue
-		}
-		root, err := parseHTML(decode(p.body, "").text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, b := range paragraphs(body(root)) {
-			texts = append(texts, strings.ToLower(b.text))
-		}
+	for _, p := range sampleParagraphs(t) {
+		texts = append(texts, strings.ToLower(p))
 	}
 	checkPrefilter(t, "social pattern", "socialTail", texts, socialTail, rs.social, 1000)
 }

@@ -606,6 +606,26 @@ func TestMayHoldDate(t *testing.T) {
 	checkPrefilter(t, "date regexp", "mayHoldDate", texts, mayHoldDate, rs.date, 1)
 }
 
+// sampleParagraphs is the paragraphs' text of every fourth benchmark page:
+// real text for the prefilter checks.
+func sampleParagraphs(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for i, p := range loadBenchmark(t) {
+		if i%4 != 0 {
+			continue
+		}
+		root, err := parseHTML(decode(p.body, "").text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range paragraphs(body(root)) {
+			out = append(out, b.text)
+		}
+	}
+	return out
+}
+
 // checkPrefilter holds a cheap check that spares a regexp its run to the
 // regexp: over texts, the check never says no where the regexp matches.
 // The texts must give the regexp at least minMatches matches and spare it
@@ -713,18 +733,9 @@ func makeDateTestTexts(t *testing.T) []string {
 			year+"-05-01", year+"年9月28日", "1.5."+year, day+month+year)
 		texts = append(texts, pick("", "Updated ", "By Jane Doe ", "12:40 ", "x")+form+pick("", " 14:35", ".", "5"))
 	}
-	for i, p := range loadBenchmark(t) {
-		if i%4 != 0 {
-			continue
-		}
-		root, err := parseHTML(decode(p.body, "").text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, b := range paragraphs(body(root)) {
-			if utf8.RuneCountInString(b.text) <= 120 {
-				texts = append(texts, b.text)
-			}
+	for _, p := range sampleParagraphs(t) {
+		if utf8.RuneCountInString(p) <= 120 {
+			texts = append(texts, p)
 		}
 	}
 	return texts
