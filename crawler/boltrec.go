@@ -187,10 +187,10 @@ func decodeRecord(v []byte) (Record, error) {
 		return rec, errors.New("unknown record format")
 	}
 	flags, p := v[1], v[2:]
-	short := fmt.Errorf("record truncated (flags %#x)", flags)
+	short := func() error { return fmt.Errorf("record truncated (flags %#x)", flags) }
 	if flags&recSHA256 != 0 {
 		if len(p) < 32 {
-			return rec, short
+			return rec, short()
 		}
 		rec.SHA256, p = hex.EncodeToString(p[:32]), p[32:]
 	}
@@ -200,14 +200,14 @@ func decodeRecord(v []byte) (Record, error) {
 	}{{&rec.FetchedAt, recFetchedAt}, {&rec.WARCDate, recWARCDate}} {
 		if flags&f.flag != 0 {
 			if len(p) < 8 {
-				return rec, short
+				return rec, short()
 			}
 			*f.t, p = time.Unix(0, int64(binary.BigEndian.Uint64(p))).UTC(), p[8:]
 		}
 	}
 	if flags&recOutputID8 != 0 {
 		if len(p) < 8 {
-			return rec, short
+			return rec, short()
 		}
 		rec.OutputID, p = hex.EncodeToString(p[:8]), p[8:]
 	}
@@ -218,7 +218,7 @@ func decodeRecord(v []byte) (Record, error) {
 		if flags&f.flag != 0 {
 			n, w := binary.Uvarint(p)
 			if w <= 0 || uint64(len(p)-w) < n {
-				return rec, short
+				return rec, short()
 			}
 			*f.s, p = string(p[w:w+int(n)]), p[w+int(n):]
 		}
