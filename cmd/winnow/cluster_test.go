@@ -456,7 +456,11 @@ func TestClusterRedisTrouble(t *testing.T) {
 	time.Sleep(500 * time.Millisecond) // shorter than the 2s leases
 	redis.Resume(t)
 	eventually(t, 60*time.Second, "more documents written after the pause", func() bool { return written() >= 60 })
-	redis.Restart(t, 3*time.Second)
+	// Longer than the Redis client's own retries (go-redis tries a command
+	// four times with backoffs of up to 1 s, each dial five times 100 ms
+	// apart: 2–3 s in all), which can bridge a shorter outage without the
+	// crawl ever seeing it (the 3 s this test had failed 1 run in 2).
+	redis.Restart(t, 6*time.Second)
 	if res := waitRunDone(t, ds[1], 120*time.Second); res != "success" {
 		t.Errorf("run result %q, want success", res)
 	}
