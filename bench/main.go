@@ -226,43 +226,38 @@ func crawlPart(w io.Writer, o options, e runEnv, target func(string, bool)) erro
 	env := &crawlEnv{winnow: bin, self: self, python: python, scrapyScript: filepath.Join(repo, "bench", "scrapy_crawl.py"), work: work,
 		parallel: o.parallel, depth: o.depth, haveScrapy: scrapyOK, cpuprofile: o.cpuprofile}
 	small := newSite(o.articles, tpls, titles)
+	// reclean is the reclean comparison: its heading and its table.
+	reclean := func() error {
+		fmt.Fprintln(w, "\n### Rebuilding the documents: `winnow reclean` against `winnow clean --out`")
+		fmt.Fprintln(w)
+		defer timeIt("reclean comparison")()
+		return archiveBench(w, env, small, o.crawlRounds)
+	}
 	if onlyReclean {
 		fmt.Fprintf(w, "%d articles made from %d real pages (%s), %d section pages and a front page, crawled once with `--warc`; %d rounds.\n",
 			o.articles, len(tpls), sizes(small), small.sections, o.crawlRounds)
-		fmt.Fprintln(w, "\n### Rebuilding the documents: `winnow reclean` against `winnow clean --out`")
-		fmt.Fprintln(w)
-		done = timeIt("reclean comparison")
-		defer done()
-		return archiveBench(w, env, small, o.crawlRounds)
+		return reclean()
 	}
+	intro, step := "%d articles made from %d real pages (%s), %d section pages and a front page; parallel %d, no delay, depth %d, robots.txt obeyed, %d rounds (in each, winnow crawl runs between colly and `--warc`, which of the two going first flips every round, Scrapy last), then %d more pairs of `winnow crawl` and `winnow crawl --warc` for the archive's overhead. winnow crawls with `--article '%s'` and cleans and writes every article (fresh output and state each time); the peers only fetch and extract links. Pages are counted by the site (robots.txt excluded); CPU time and peak RSS come from each process's rusage, wall time from start to exit.\n\n",
+		"crawl comparison"
 	if onlyWarc {
-		fmt.Fprintf(w, "%d articles made from %d real pages (%s), %d section pages and a front page; parallel %d, no delay, depth %d, robots.txt obeyed; `winnow crawl` and `winnow crawl --warc` in %d rounds and %d more pairs run back to back, with `--article '%s'`, cleaning and writing every article (fresh output and state each time). Pages are counted by the site (robots.txt excluded); CPU time and peak RSS come from each process's rusage, wall time from start to exit.\n\n",
-			o.articles, len(tpls), sizes(small), small.sections, o.parallel, o.depth, o.crawlRounds, o.warcPairs, articlePattern)
-		done = timeIt("WARC archive overhead")
-		runs, err := crawlBench(w, env, small, o.crawlRounds, o.warcPairs, true)
-		if err != nil {
-			return err
-		}
-		done()
-		warcTarget(runs, target)
-		return nil
+		intro, step = "%d articles made from %d real pages (%s), %d section pages and a front page; parallel %d, no delay, depth %d, robots.txt obeyed; `winnow crawl` and `winnow crawl --warc` in %d rounds and %d more pairs run back to back, with `--article '%s'`, cleaning and writing every article (fresh output and state each time). Pages are counted by the site (robots.txt excluded); CPU time and peak RSS come from each process's rusage, wall time from start to exit.\n\n",
+			"WARC archive overhead"
 	}
-	fmt.Fprintf(w, "%d articles made from %d real pages (%s), %d section pages and a front page; parallel %d, no delay, depth %d, robots.txt obeyed, %d rounds (in each, winnow crawl runs between colly and `--warc`, which of the two going first flips every round, Scrapy last), then %d more pairs of `winnow crawl` and `winnow crawl --warc` for the archive's overhead. winnow crawls with `--article '%s'` and cleans and writes every article (fresh output and state each time); the peers only fetch and extract links. Pages are counted by the site (robots.txt excluded); CPU time and peak RSS come from each process's rusage, wall time from start to exit.\n\n",
-		o.articles, len(tpls), sizes(small), small.sections, o.parallel, o.depth, o.crawlRounds, o.warcPairs, articlePattern)
-	done = timeIt("crawl comparison")
-	runs, err := crawlBench(w, env, small, o.crawlRounds, o.warcPairs, false)
+	fmt.Fprintf(w, intro, o.articles, len(tpls), sizes(small), small.sections, o.parallel, o.depth, o.crawlRounds, o.warcPairs, articlePattern)
+	done = timeIt(step)
+	runs, err := crawlBench(w, env, small, o.crawlRounds, o.warcPairs, onlyWarc)
 	if err != nil {
 		return err
 	}
 	done()
 	warcTarget(runs, target)
-	fmt.Fprintln(w, "\n### Rebuilding the documents: `winnow reclean` against `winnow clean --out`")
-	fmt.Fprintln(w)
-	done = timeIt("reclean comparison")
-	if err := archiveBench(w, env, small, o.crawlRounds); err != nil {
+	if onlyWarc {
+		return nil
+	}
+	if err := reclean(); err != nil {
 		return err
 	}
-	done()
 	smallRSS := slices.Max(rssOf(runs["winnow crawl"]))
 	for _, c := range []struct {
 		peer string
