@@ -28,6 +28,7 @@ type crawlEnv struct {
 	parallel, depth                          int
 	haveScrapy                               bool
 	cpuprofile                               string // when set, winnow's first crawl writes a CPU profile here
+	crawls                                   int    // winnow crawls so far, which name their output directories
 }
 
 // articlePattern matches the site's article URLs (dated paths).
@@ -41,19 +42,28 @@ func (e *crawlEnv) crawlOnce(s *site, base, who string, round int) (crawlRun, er
 	)
 	switch who {
 	case "winnow crawl", "winnow crawl --warc":
-		out := filepath.Join(e.work, fmt.Sprintf("out-%d-%d", s.n, round))
+		// Each crawl writes to a directory of its own, kept until the
+		// bench ends (the work directory goes then): deleting a crawl's
+		// thousands of files just before the next crawl made that crawl's
+		// own file creations slower. On an ext4 without a journal the
+		// kernel skips, when it allocates an inode, every inode freed in
+		// the last minute (five when its block is still dirty), and
+		// checking each one costs a lookup: in a crawl run right after
+		// another's output was deleted, about 7 % of winnow's CPU went
+		// there (perf). The peers, which write nothing, never pay it, and
+		// a daemon pays it only when something deletes its output.
+		e.crawls++
+		out := filepath.Join(e.work, fmt.Sprintf("out-%d-%d-%d", s.n, round, e.crawls))
 		args := []string{"crawl", "--allow-private", "--delay", "0", "--parallel", fmt.Sprint(e.parallel),
 			"--depth", fmt.Sprint(e.depth), "--article", articlePattern, "--log-level", "warn", "--out", out}
 		if who == "winnow crawl --warc" {
-			warc := filepath.Join(e.work, fmt.Sprintf("warc-%d-%d", s.n, round))
+			warc := filepath.Join(e.work, fmt.Sprintf("warc-%d-%d-%d", s.n, round, e.crawls))
 			args = append(args, "--warc", warc)
-			defer os.RemoveAll(warc)
 		}
 		if e.cpuprofile != "" && round == 0 {
 			args = append(args, "--cpuprofile", e.cpuprofile)
 		}
 		p, err = runProc(e.work, nil, e.winnow, append(args, base)...)
-		os.RemoveAll(out)
 	case "colly fetch-only":
 		p, err = runProc(e.work, nil, e.self, "colly-crawl", "-parallel", fmt.Sprint(e.parallel), "-depth", fmt.Sprint(e.depth), base)
 	case "Scrapy fetch-only":
