@@ -248,9 +248,10 @@ func (s *BoltStore) BeginRun(ctx context.Context, job string) (resumed bool, que
 
 func enqueue(b *jobBuckets, items []Item) (int, error) {
 	added := 0
+	records := b.records.Cursor()
 	for _, it := range items {
 		k := urlKey(it.URL)
-		run, rec := splitVisit(b.records.Get(k))
+		run, rec := splitVisit(cursorGet(records, k))
 		if run == b.run || (b.oldVisited != nil && b.oldVisited.Get(k) != nil) || (b.oldSeen != nil && b.oldSeen.Get([]byte(it.URL)) != nil) {
 			continue
 		}
@@ -271,6 +272,18 @@ func enqueue(b *jobBuckets, items []Item) (int, error) {
 		added++
 	}
 	return added, nil
+}
+
+// cursorGet is Get(k) of c's bucket through c. A bucket's Get makes a
+// cursor of its own and allocates its path through the tree anew; a loop
+// of lookups reuses one cursor instead. Writes to the bucket between two
+// calls are fine: Seek positions the cursor afresh.
+func cursorGet(c *bolt.Cursor, k []byte) []byte {
+	key, v := c.Seek(k)
+	if !bytes.Equal(key, k) {
+		return nil
+	}
+	return v
 }
 
 func seqKey(seq uint64) []byte {

@@ -98,9 +98,10 @@ func (s *BoltStore) TemplateCounts(ctx context.Context, host, url string, fps []
 				tc.ArticlePages--
 			}
 		}
+		counts := b.counts.Cursor()
 		for i, fp := range fps {
 			k := fpKey(fp)
-			v := b.counts.Get([]byte(k))
+			v := cursorGet(counts, []byte(k))
 			if len(v) != 8 {
 				continue
 			}
@@ -271,6 +272,7 @@ func (h *tplBatch) flush() error {
 		}
 	}
 	var k [8]byte
+	counts := b.counts.Cursor()
 	for _, fp := range slices.Sorted(maps.Keys(h.deltas)) {
 		d := h.deltas[fp]
 		if d == [2]int{} {
@@ -278,7 +280,7 @@ func (h *tplBatch) flush() error {
 		}
 		binary.BigEndian.PutUint64(k[:], fp)
 		var n, na int
-		if v := b.counts.Get(k[:]); len(v) == 8 {
+		if v := cursorGet(counts, k[:]); len(v) == 8 {
 			n, na = int(binary.BigEndian.Uint32(v)), int(binary.BigEndian.Uint32(v[4:]))
 		}
 		n, na = n+d[0], na+d[1]
