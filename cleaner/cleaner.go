@@ -476,13 +476,15 @@ func notHTMLType(ct string) (string, bool) {
 // binaryReason says why decoded text is not an HTML page, or "" when it
 // may be one: control characters or replacement characters in bulk mean
 // binary data, and a page without a single tag is not HTML.
-func binaryReason(text string) string {
+func binaryReason(text []byte) string {
 	head := text
 	if len(head) > 8192 {
 		head = head[:8192]
 	}
 	ctrl, bad, total := 0, 0, 0
-	for _, r := range head {
+	for len(head) > 0 {
+		r, n := utf8.DecodeRune(head)
+		head = head[n:]
 		total++
 		switch {
 		case r == utf8.RuneError:
@@ -500,7 +502,7 @@ func binaryReason(text string) string {
 	if bad*3 > total {
 		return "binary data (undecodable bytes)"
 	}
-	if !strings.Contains(text, "<") {
+	if bytes.IndexByte(text, '<') < 0 {
 		return "no HTML markup"
 	}
 	return ""

@@ -159,7 +159,7 @@ func TestFallbackDate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, err := parseHTML("<html><body>" + tt.page + "</body></html>")
+			doc, err := parseHTML([]byte("<html><body>" + tt.page + "</body></html>"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,7 +171,7 @@ func TestFallbackDate(t *testing.T) {
 }
 
 func TestTextPrefixStopsEarly(t *testing.T) {
-	doc, err := parseHTML("<div>" + strings.Repeat("word ", 100000) + "</div>")
+	doc, err := parseHTML([]byte("<div>" + strings.Repeat("word ", 100000) + "</div>"))
 	if err != nil {
 		t.Fatal(err)
 	}

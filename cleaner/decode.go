@@ -32,7 +32,7 @@ var looseCharset = regexp.MustCompile(`(?i)charset\s*=\s*["']?([a-z0-9_:.\-]+)`)
 
 // decoded is a page's text in UTF-8 and where its encoding came from.
 type decoded struct {
-	text     string
+	text     []byte // UTF-8; the body itself when it was UTF-8 already
 	encoding string // canonical label, e.g. "utf-8", "gb18030"
 	source   string // "header", "bom", "meta", "detected", "default"
 }
@@ -71,7 +71,7 @@ func decode(body []byte, contentType string) decoded {
 		}
 	}
 	if validUTF8 {
-		return decoded{text: string(body), encoding: "utf-8", source: "detected"}
+		return decoded{text: body, encoding: "utf-8", source: "detected"}
 	}
 	sample := body
 	if len(sample) > detectLen {
@@ -190,12 +190,13 @@ func decodeWith(b []byte, enc encoding.Encoding, name, source string) decoded {
 	return decoded{text: validUTF8(out), encoding: name, source: source}
 }
 
-// validUTF8 is b as a string with each run of invalid bytes replaced by
-// U+FFFD. Valid input, nearly every page, is only checked (utf8.Valid is
-// much faster than the rune-by-rune pass of strings.ToValidUTF8).
-func validUTF8(b []byte) string {
+// validUTF8 is b with each run of invalid bytes replaced by U+FFFD. Valid
+// input, nearly every page, is only checked (utf8.Valid is much faster
+// than the rune-by-rune pass of bytes.ToValidUTF8) and returned as it is,
+// not copied: the decoded text is only read.
+func validUTF8(b []byte) []byte {
 	if utf8.Valid(b) {
-		return string(b)
+		return b
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD")
+	return bytes.ToValidUTF8(b, []byte("\uFFFD"))
 }

@@ -18,8 +18,8 @@ const flattenDepth = 256
 // than 512 elements open at once (it would otherwise take quadratic time);
 // such a page is re-tokenized with the start tags beyond flattenDepth
 // dropped, keeping all its text, and parsed again.
-func parseHTML(text string) (*html.Node, error) {
-	doc, err := html.Parse(strings.NewReader(text))
+func parseHTML(text []byte) (*html.Node, error) {
+	doc, err := html.Parse(bytes.NewReader(text))
 	if err == nil || !strings.Contains(err.Error(), "open stack of elements") {
 		return doc, err
 	}
@@ -27,7 +27,7 @@ func parseHTML(text string) (*html.Node, error) {
 	if ferr != nil {
 		return nil, ferr
 	}
-	return html.Parse(strings.NewReader(flat))
+	return html.Parse(bytes.NewReader(flat))
 }
 
 var errFlatten = errors.New("flatten: tokenizer failed")
@@ -36,8 +36,8 @@ var errFlatten = errors.New("flatten: tokenizer failed")
 // an element deeper than limit (and their end tags). It keeps its own
 // simple stack of open elements: an end tag closes up to the nearest open
 // element of the same name, as browsers do for misnested markup.
-func flatten(text string, limit int) (string, error) {
-	z := html.NewTokenizer(strings.NewReader(text))
+func flatten(text []byte, limit int) ([]byte, error) {
+	z := html.NewTokenizer(bytes.NewReader(text))
 	var out bytes.Buffer
 	out.Grow(len(text))
 	var stack []string
@@ -47,9 +47,9 @@ func flatten(text string, limit int) (string, error) {
 		switch tt {
 		case html.ErrorToken:
 			if z.Err() == io.EOF {
-				return out.String(), nil
+				return out.Bytes(), nil
 			}
-			return "", errFlatten
+			return nil, errFlatten
 		case html.StartTagToken:
 			name, _ := z.TagName()
 			n := string(name)

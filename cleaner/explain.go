@@ -24,7 +24,7 @@ type Decision struct {
 // as the cleaner decoded it; those not found go last, and a kept paragraph
 // not found takes its predecessor's place.
 func (r Report) InPageOrder() []Decision {
-	page := strippedVisibleText(decode(r.body, r.contentType).text)
+	page := strippedVisibleText(string(decode(r.body, r.contentType).text))
 	type placed struct {
 		Decision
 		pos int

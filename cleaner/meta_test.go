@@ -172,7 +172,7 @@ func TestDecodeOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d := decode([]byte(tt.body), tt.contentType)
-			if !strings.Contains(d.text, tt.wantText) {
+			if !strings.Contains(string(d.text), tt.wantText) {
 				t.Errorf("text %q does not contain %q (encoding %s from %s)", d.text, tt.wantText, d.encoding, d.source)
 			}
 			if d.source != tt.wantSource && !(tt.wantSource == "default" && d.source == "detected") {
@@ -200,7 +200,7 @@ func TestBylineNearHeading(t *testing.T) {
 	rs := newRuleSet()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			root, err := parseHTML("<html><body>" + tt.body + "</body></html>")
+			root, err := parseHTML([]byte("<html><body>" + tt.body + "</body></html>"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -96,7 +96,7 @@ func TestSecondReading(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			root, err := parseHTML("<html><body>" + tt.html + "</body></html>")
+			root, err := parseHTML([]byte("<html><body>" + tt.html + "</body></html>"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,7 +112,7 @@ func TestSecondReading(t *testing.T) {
 }
 
 func TestPageDescriptions(t *testing.T) {
-	root, err := parseHTML(`<html><head><meta name="description" content="One, two."><meta property="og:description" content="Three"><meta name="keywords" content="x"></head><body><meta name="description" content="in body"></body></html>`)
+	root, err := parseHTML([]byte(`<html><head><meta name="description" content="One, two."><meta property="og:description" content="Three"><meta name="keywords" content="x"></head><body><meta name="description" content="in body"></body></html>`))
 	if err != nil {
 		t.Fatal(err)
 	}
