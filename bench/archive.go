@@ -24,16 +24,16 @@ func archiveBench(w io.Writer, e *crawlEnv, s *site, rounds int) error {
 		"--depth", fmt.Sprint(e.depth), "--article", articlePattern, "--log-level", "warn", "--out", out, "--warc", warc, base}
 	_, err = runProc(e.work, nil, e.winnow, args...)
 	stop()
-	os.RemoveAll(out)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(warc)
+	// Every output here stays until the bench ends, as the crawls' do
+	// (crawlOnce): thousands of files deleted between two runs would slow
+	// the file creations of the next.
 	pages := filepath.Join(e.work, "saved-pages")
 	if err := os.MkdirAll(pages, 0o755); err != nil {
 		return err
 	}
-	defer os.RemoveAll(pages)
 	for i := range s.n {
 		f, err := os.Create(filepath.Join(pages, "story-"+strconv.Itoa(i)+".html"))
 		if err != nil {
@@ -59,7 +59,6 @@ func archiveBench(w io.Writer, e *crawlEnv, s *site, rounds int) error {
 		for k, r := range rows {
 			out := filepath.Join(e.work, fmt.Sprintf("rebuild-%d-%d", round, k))
 			p, err := runProc(e.work, nil, e.winnow, r.args(out)...)
-			os.RemoveAll(out)
 			if err != nil {
 				return err
 			}
