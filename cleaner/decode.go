@@ -43,14 +43,15 @@ type decoded struct {
 // is the commonest wrong declaration); other declarations are. Invalid bytes
 // become U+FFFD; decoding never fails.
 func decode(body []byte, contentType string) decoded {
-	validUTF8 := utf8.Valid(body)
+	isUTF8 := utf8.Valid(body)
 	// Bytes that are valid UTF-8 and use multi-byte sequences are UTF-8
 	// whatever a header or meta tag says: text in any other encoding
-	// almost never forms valid UTF-8 by accident.
-	if validUTF8 && hasMultibyte(body) {
-		return decodeWith(bytes.TrimPrefix(body, []byte{0xEF, 0xBB, 0xBF}), nil, "utf-8", "detected")
+	// almost never forms valid UTF-8 by accident. (Checked valid already:
+	// the text is the body, without its byte order mark.)
+	if isUTF8 && hasMultibyte(body) {
+		return decoded{text: bytes.TrimPrefix(body, []byte{0xEF, 0xBB, 0xBF}), encoding: "utf-8", source: "detected"}
 	}
-	plausibleUTF8 := validUTF8 || mostlyUTF8(body)
+	plausibleUTF8 := isUTF8 || mostlyUTF8(body)
 	if enc, name, ok := headerCharset(contentType); ok && !(name == "utf-8" && !plausibleUTF8) {
 		return decodeWith(body, enc, name, "header")
 	}
@@ -70,7 +71,7 @@ func decode(body []byte, contentType string) decoded {
 			}
 		}
 	}
-	if validUTF8 {
+	if isUTF8 {
 		return decoded{text: body, encoding: "utf-8", source: "detected"}
 	}
 	sample := body
